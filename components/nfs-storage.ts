@@ -1,0 +1,81 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { Labels, StackNaming } from "./naming";
+import { RESOURCE_PRESETS } from "./resources";
+import { StaticVolume, StorageBackend, VolumeRequest, staticPersistentVolumeArgs, staticStorageClass } from "./storage-backend";
+
+export interface NfsStorageArgs {
+    naming: StackNaming;
+    server: string;
+    /** Exported directory; each volume lives at <path>/<prefix>/<lab>/<volume>. */
+    path: string;
+    labels: Labels;
+    keepDataOnDestroy: boolean;
+    /** Image of the Job that creates the volume's export subdirectory. */
+    helperImage: string;
+}
+
+/** Static `nfs:` PVs, one export subdirectory per volume. */
+export class NfsStorage extends pulumi.ComponentResource implements StorageBackend {
+    readonly mode = "nfs" as const;
+    readonly canExpand = false;
+    readonly needsVolumePermissions = true;
+    readonly storageClassName: string;
+    readonly storageClass: k8s.storage.v1.StorageClass;
+
+    constructor(name: string, private readonly args: NfsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:storage:Nfs", name, {}, opts);
+        this.storageClassName = args.naming.clusterScoped("labs-nfs");
+        this.storageClass = staticStorageClass(name, { ...args, storageClassName: this.storageClassName }, this);
+        this.registerOutputs({ storageClassName: this.storageClassName, server: args.server, path: args.path });
+    }
+
+    persistentVolume(name: string, req: VolumeRequest): StaticVolume {
+        const { naming, server } = this.args;
+        const dir = naming.volumeDirectory(this.args.path, req.lab, req.volumeName);
+        const relative = path.posix.relative(this.args.path, dir);
+        // Its own app labels: the pod must not match the selector of the workload it serves.
+        const jobLabels = naming.appLabels(req.lab, { name: "nfs-mkdir", component: "storage" });
+        // An NFS mount of a missing subdirectory fails, and nothing on the node creates it
+        // (unlike hostPath's DirectoryOrCreate). A Job mounts the export root and makes it,
+        // world-writable as nfs-subdir-external-provisioner does: under the default
+        // root_squash nobody can chown, so the database user must be able to create its own
+        // data directory inside. No no_root_squash needed.
+        const mkdir = new k8s.batch.v1.Job(
+            `${name}-mkdir`,
+            {
+                metadata: { name: `mkdir-${req.volumeName}`.slice(0, 63).replace(/-+$/, ""), namespace: req.claim.namespace, labels: jobLabels },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        metadata: { labels: jobLabels },
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "mkdir",
+                                    image: this.args.helperImage,
+                                    command: ["sh", "-c", 'mkdir -p "/export/$DIR" && chmod 0777 "/export/$DIR" && ls -ld "/export/$DIR"'],
+                                    env: [{ name: "DIR", value: relative }],
+                                    resources: RESOURCE_PRESETS.nano,
+                                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] } },
+                                    volumeMounts: [{ name: "export", mountPath: "/export" }],
+                                },
+                            ],
+                            volumes: [{ name: "export", nfs: { server, path: this.args.path } }],
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+        const pv = new k8s.core.v1.PersistentVolume(
+            name,
+            staticPersistentVolumeArgs(naming.clusterScoped(req.volumeName), this.storageClassName, req, { nfs: { server, path: dir } }),
+            { parent: this, retainOnDelete: this.args.keepDataOnDestroy, dependsOn: [this.storageClass] },
+        );
+        return { pv, ready: [mkdir] };
+    }
+}

@@ -1,0 +1,60 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { warnIfGrowthRefused } from "./growth";
+import { Labels, LabId } from "./naming";
+import { StorageBackend } from "./storage-backend";
+
+export interface PersistentClaimArgs {
+    lab: LabId;
+    backend: StorageBackend;
+    namespace: pulumi.Input<string>;
+    claimName: string;
+    /** Base name of the PV behind it (prefixed by the backend). */
+    volumeName: string;
+    size: string;
+    labels: Labels;
+    keepDataOnDestroy: boolean;
+}
+
+/** A pre-created claim and the static PV reserved for it, as labs 000, 001 and 003 build them by hand. */
+export class PersistentClaim extends pulumi.ComponentResource {
+    readonly claimName: string;
+    readonly claim: k8s.core.v1.PersistentVolumeClaim;
+    readonly pv: k8s.core.v1.PersistentVolume;
+    /** What a pod mounting the claim must wait for. */
+    readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: PersistentClaimArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:storage:Claim", name, {}, opts);
+        this.claimName = args.claimName;
+        const volume = args.backend.persistentVolume(`${name}-pv`, {
+            lab: args.lab,
+            volumeName: args.volumeName,
+            claim: { namespace: args.namespace, name: args.claimName },
+            size: args.size,
+            labels: args.labels,
+        });
+        this.pv = volume.pv;
+        this.claim = new k8s.core.v1.PersistentVolumeClaim(
+            name,
+            {
+                metadata: { name: args.claimName, namespace: args.namespace, labels: args.labels },
+                spec: {
+                    storageClassName: args.backend.storageClassName,
+                    accessModes: ["ReadWriteOnce"],
+                    volumeName: volume.pv.metadata.name,
+                    resources: { requests: { storage: args.size } },
+                },
+            },
+            {
+                parent: this,
+                retainOnDelete: args.keepDataOnDestroy,
+                // A request the backend cannot grow would be refused by the API server mid-update.
+                ignoreChanges: args.backend.canExpand ? [] : ["spec.resources"],
+            },
+        );
+        warnIfGrowthRefused(args.backend, `claim ${args.claimName}`, this.claim.spec.apply((s) => s?.resources?.requests?.storage), args.size, this.claim);
+        this.ready = [this.claim, ...volume.ready];
+        this.registerOutputs({ claimName: this.claimName });
+    }
+}

@@ -1,0 +1,47 @@
+import * as k8s from "@pulumi/kubernetes";
+import { RESOURCE_PRESETS } from "./resources";
+
+export interface VolumePermissionsArgs {
+    image: string;
+    volumeName: string;
+    mountPath: string;
+    uid: number;
+    gid: number;
+}
+
+/**
+ * Bitnami's `volumePermissions` init container: fsGroup is not applied to hostPath or
+ * in-tree nfs volumes, and those directories start root-owned, so a non-root database
+ * could not write. It hands the volume root to the workload's user; where the server
+ * refuses chown (NFS root_squash) it makes the directory writable instead, and the
+ * workload creates its own data directory inside.
+ */
+export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.input.core.v1.Container {
+    return {
+        name: "volume-permissions",
+        image: a.image,
+        command: [
+            "sh",
+            "-c",
+            [
+                'if chown "$OWNER" "$DIR" 2>/dev/null; then echo "$DIR owned by $OWNER";',
+                'else echo "chown refused on $DIR (NFS root_squash?): making it writable instead"; chmod 0777 "$DIR"; fi',
+            ].join(" "),
+        ],
+        env: [
+            { name: "DIR", value: a.mountPath },
+            { name: "OWNER", value: `${a.uid}:${a.gid}` },
+        ],
+        resources: RESOURCE_PRESETS.nano,
+        // Root only for chown; every capability but the ones chown/chmod need is dropped.
+        securityContext: {
+            runAsUser: 0,
+            runAsGroup: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [{ name: a.volumeName, mountPath: a.mountPath }],
+    };
+}

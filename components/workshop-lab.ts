@@ -1,0 +1,118 @@
+// Lab 000, workshop part 2: a FastAPI backend and a PostgreSQL StatefulSet whose data
+// survives pod deletion (or, switched off, the seed's first step: an emptyDir).
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { LabContext, LabOutputs, endpoint } from "./lab";
+import { LabNamespace } from "./namespace";
+import { PersistentClaim } from "./persistent-claim";
+import { Postgres } from "./postgres";
+import { WebApp } from "./web-app";
+
+const LAB = "workshop";
+
+export interface WorkshopLabArgs extends LabContext {
+    /** true: the claim is mounted; false: an emptyDir (the claim still exists, so switching back finds the data). */
+    persistence: boolean;
+    dbSize: string;
+    backendImage?: string;
+}
+
+export class WorkshopLab extends pulumi.ComponentResource {
+    readonly outputs: LabOutputs;
+
+    constructor(name: string, args: WorkshopLabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:lab:Workshop", name, {}, opts);
+        const { naming, backend } = args;
+        const db = { name: "db", component: "database", extra: { app: "db" } };
+        const ns = new LabNamespace(
+            `${name}-ns`,
+            {
+                name: naming.namespace("kubernetes-ws-2"),
+                labels: naming.labLabels(LAB),
+                enforce: backend.needsVolumePermissions ? "baseline" : "restricted",
+                holdsData: true,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        );
+        const namespace = ns.name;
+        const credentials = new Credentials(
+            `${name}-db-credentials`,
+            {
+                namespace,
+                secretName: "db-credentials",
+                generate: ["password"],
+                derive: (p) => ({ "database-url": pulumi.interpolate`postgresql://postgres:${p.password}@db:5432/postgres` }),
+                labels: naming.appLabels(LAB, db),
+            },
+            { parent: this },
+        );
+        const claim = new PersistentClaim(
+            `${name}-db-data`,
+            {
+                lab: LAB,
+                backend,
+                namespace,
+                claimName: "db-data",
+                volumeName: "db-data",
+                size: args.dbSize,
+                labels: naming.appLabels(LAB, db),
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        );
+        const postgres = new Postgres(
+            `${name}-db`,
+            {
+                lab: LAB,
+                naming,
+                app: db,
+                namespace,
+                name: "db",
+                headlessServiceName: "db-headless",
+                serviceName: "db",
+                image: args.images.postgres,
+                volumePermissionsImage: args.images.volumePermissions,
+                auth: { username: "postgres", database: "postgres", credentials, passwordKey: "password" },
+                persistence: args.persistence ? { kind: "existingClaim", claim } : { kind: "ephemeral" },
+                backend,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        );
+        const endpoints = { db: endpoint(namespace, postgres.host, "db", postgres.port) };
+        if (args.backendImage) {
+            const app = new WebApp(
+                `${name}-backend`,
+                {
+                    lab: LAB,
+                    naming,
+                    app: { name: "backend", component: "backend", extra: { app: "backend" } },
+                    namespace,
+                    name: "backend",
+                    image: args.backendImage,
+                    port: 8000,
+                    probe: { httpGet: "/docs" },
+                    env: [
+                        { name: "POSTGRES_HOST", value: "db" },
+                        { name: "POSTGRES_PORT", value: "5432" },
+                        { name: "POSTGRES_USER", value: "postgres" },
+                        { name: "POSTGRES_DB", value: "postgres" },
+                        credentials.env("POSTGRES_PASSWORD", "password"),
+                        credentials.env("DATABASE_URL", "database-url"),
+                    ],
+                    dependsOn: [postgres],
+                },
+                { parent: this },
+            );
+            Object.assign(endpoints, { backend: endpoint(namespace, app.host, "backend", app.port) });
+        }
+        this.outputs = {
+            namespaces: [namespace],
+            endpoints,
+            secrets: { databaseUrl: credentials.value("database-url") },
+            skippedApps: args.backendImage ? [] : ["backend"],
+        };
+        this.registerOutputs({ namespaces: this.outputs.namespaces });
+    }
+}

@@ -1,0 +1,165 @@
+// The one mocks harness: runs the stack program under Pulumi's mock runtime with a given
+// config and records every resource it registers, with inputs resolved as the engine would
+// send them to the provider. The tests, `npm run render` and the cluster suite build on it.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { PROJECT, loadConfig } from "../stacks/config";
+import { StackOutputs, program } from "../stacks/program";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    /** Inputs with secrets unwrapped to their values. */
+    inputs: Record<string, any>;
+    /** JSON paths of the inputs that arrived as secrets. */
+    secretPaths: string[];
+    /** The state the mock returned (inputs plus what the provider would fill in). */
+    state: Record<string, any>;
+    /** Resource options that decide what an update or destroy may do to it. */
+    options: { retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; protect?: boolean };
+}
+
+export interface StackRun {
+    resources: RegisteredResource[];
+    outputs?: unknown;
+    error?: Error;
+    warnings: string[];
+}
+
+/** A deterministic stand-in for a generated password, recognisable in tests. */
+export function mockPassword(name: string): string {
+    return "mockpw" + createHash("sha256").update(name).digest("hex").slice(0, 18);
+}
+
+function unwrapSecrets(v: any, at: string, secretPaths: string[]): any {
+    if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${at}[${i}]`, secretPaths));
+    if (v && typeof v === "object") {
+        if (v[SIG_KEY] === SECRET_SIG) {
+            secretPaths.push(at);
+            return unwrapSecrets(v.value, at, secretPaths);
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, at ? `${at}.${k}` : k, secretPaths)]));
+    }
+    return v;
+}
+
+const NAMESPACED_FREE = new Set(["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"]);
+
+/** The k8s kind of a pulumi-kubernetes type token (`kubernetes:apps/v1:StatefulSet` → StatefulSet). */
+export function kindOf(type: string): string | undefined {
+    const m = /^kubernetes:([^:]+):(\w+)$/.exec(type);
+    return m ? m[2] : undefined;
+}
+
+export function isClusterScoped(kind: string): boolean {
+    return NAMESPACED_FREE.has(kind);
+}
+
+const mocks = (records: RegisteredResource[]): pulumi.runtime.Mocks => ({
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+        const state: Record<string, any> = { ...inputs };
+        if (args.type.startsWith("kubernetes:") && kindOf(args.type) && !args.type.startsWith("kubernetes:index:")) {
+            // The provider autonames objects without metadata.name: `<resource name>-<8 chars>`.
+            const metadata = { ...(inputs.metadata ?? {}) };
+            if (!metadata.name) metadata.name = `${args.name}-${createHash("sha256").update(args.name).digest("hex").slice(0, 8)}`;
+            state.metadata = metadata;
+        }
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+            state.result = mockPassword(args.name);
+        }
+        records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {} });
+        return { id: args.custom === false ? "" : `${args.name}-id`, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+    },
+});
+
+/** Resolves every Output nested in a value (secrets become plain values). */
+export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
+    return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
+}
+
+/**
+ * Runs the stack program under mocks with `config` (`<project>:<key>` → string, as the engine
+ * passes it). Never throws: a failed run reports `error` and what was registered before it.
+ */
+export function runStack(config: Record<string, string>, stack = "test"): Promise<StackRun> {
+    // The mock runtime is process-global: runs take turns.
+    const next = queue.then(() => runStackNow(config, stack));
+    queue = next.catch(() => undefined);
+    return next;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function runStackNow(config: Record<string, string>, stack: string): Promise<StackRun> {
+    const resources: RegisteredResource[] = [];
+    // Mocks do not see resource options; a transformation on the root does, for every child.
+    const options = new Map<string, RegisteredResource["options"]>();
+    const observe: pulumi.ResourceTransformation = ({ type, name, opts }) => {
+        const o = opts as pulumi.CustomResourceOptions;
+        options.set(`${type}::${name}`, { retainOnDelete: o.retainOnDelete, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace, protect: o.protect });
+        return undefined;
+    };
+    const warnings: string[] = [];
+    const originalWarn = console.warn;
+    console.warn = (...a: unknown[]) => warnings.push(a.join(" ").replace(/^warning: \[runtime\] /, ""));
+    try {
+        await pulumi.runtime.setMocks(mocks(resources), PROJECT, stack, false);
+        pulumi.runtime.setAllConfig(config);
+        let outputs: StackOutputs;
+        try {
+            outputs = program(loadConfig(), { transformations: [observe] });
+        } catch (error) {
+            return { resources, error: error as Error, warnings };
+        }
+        const resolved = await resolve(outputs);
+        // waits until every registration has been answered
+        await pulumi.runtime.disconnect();
+        for (const r of resources) r.options = options.get(`${r.type}::${r.name}`) ?? {};
+        return { resources, outputs: resolved, warnings };
+    } finally {
+        console.warn = originalWarn;
+    }
+}
+
+/** Reads `Pulumi.<stack>.yaml` as the engine would hand its values to the program. */
+export function stackFileConfig(stack: string, root = REPO_ROOT): Record<string, string> {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries<unknown>(doc.config ?? {})) {
+        if (v && typeof v === "object" && "secure" in (v as object)) {
+            throw new Error(`${file}: ${k} is an encrypted secret; stack files of this project hold none`);
+        }
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** The Kubernetes objects of a run, as they would be applied. */
+export function kubernetesObjects(run: StackRun): { type: string; name: string; object: Record<string, any> }[] {
+    return run.resources
+        .filter((r) => r.custom && kindOf(r.type) && !r.type.startsWith("kubernetes:index:") && !r.type.startsWith("pulumi:providers:"))
+        .map((r) => {
+            const [group, version] = r.type.split(":")[1].split("/");
+            const apiVersion = group === "core" ? version : `${group}/${version}`;
+            const kind = kindOf(r.type)!.replace(/Patch$/, "");
+            const isPatch = r.type.endsWith("Patch");
+            const object = { apiVersion, kind, ...r.inputs, metadata: r.state.metadata ?? r.inputs.metadata };
+            if (isPatch) object.metadata = { ...object.metadata, annotations: { ...(object.metadata?.annotations ?? {}), "state-labs.io/patch": "true" } };
+            return { type: r.type, name: r.name, object };
+        });
+}

@@ -1,0 +1,264 @@
+// The only module that reads stack configuration. It turns the flat Pulumi config
+// (`state-labs:<key>` strings) into one validated, typed `LabsConfig`, or throws a
+// single ConfigError listing every problem before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/naming";
+import { isQuantity, parseQuantity } from "../components/quantity";
+
+export const PROJECT = "state-labs";
+
+type KeyType = "string" | "integer" | "boolean" | "array";
+
+interface KeySpec<S extends z.ZodType> {
+    type: KeyType;
+    default: z.input<S>;
+    description: string;
+    schema: S;
+}
+
+// ---- value rules; each message says what is accepted -------------------------
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ABSOLUTE_PATH = /^\/([^\0]*[^/\0])?$/;
+// host name or IPv4/IPv6 literal, as a PV's nfs.server accepts
+const HOST = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/;
+// repository[:tag][@digest]; a tag or digest is required so images stay pinned
+const IMAGE = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})(@sha256:[a-f0-9]{64})?$|^[a-z0-9]+([._\-/:][a-z0-9]+)*@sha256:[a-f0-9]{64}$/;
+
+function rule(check: (v: string) => boolean, accepted: string | ((v: string) => string)) {
+    return z.string({ error: typeof accepted === "string" ? accepted : accepted("") }).superRefine((v, ctx) => {
+        if (!check(v)) {
+            ctx.addIssue({ code: "custom", message: typeof accepted === "string" ? accepted : accepted(v), input: v });
+        }
+    });
+}
+
+const dnsLabel = (max: number) =>
+    rule(
+        (v) => v.length <= max && DNS_LABEL.test(v),
+        `a DNS-1123 label of at most ${max} characters (lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+    );
+
+/** A hint for the common mistake of writing decimal byte units (2GB) instead of binary ones (2Gi). */
+export function quantityHint(v: string): string {
+    const m = /^(\d+(?:\.\d+)?)\s*([KMGTPE])i?B$/i.exec(v.trim());
+    return m ? ` (did you mean "${m[1]}${m[2].toUpperCase() === "K" ? "Ki" : m[2].toUpperCase() + "i"}"?)` : "";
+}
+
+const size = rule(
+    (v) => isQuantity(v) && parseQuantity(v) > 0,
+    (v) => `a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti${quantityHint(v)}`,
+);
+const absolutePath = rule((v) => ABSOLUTE_PATH.test(v), "an absolute path such as /data/state-labs");
+const optionalAbsolutePath = rule((v) => v === "" || ABSOLUTE_PATH.test(v), "an absolute path such as /srv/nfs/state-labs");
+const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
+const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
+const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
+const bool = z.boolean({ error: "true or false" });
+
+// ---- the keys ----------------------------------------------------------------
+// Every key here is declared in Pulumi.yaml with the same type, default and description
+// (test/config.spec.ts holds the two together).
+
+export const KEYS = {
+    prefix: {
+        type: "string",
+        default: "labs",
+        description: `Per-stack name prefix (a student id): goes into every namespace, PV and StorageClass name and host directory. DNS-1123 label, at most ${MAX_PREFIX_LENGTH} characters.`,
+        schema: dnsLabel(MAX_PREFIX_LENGTH),
+    },
+    labs: {
+        type: "array",
+        default: [...LAB_IDS] as string[],
+        description: `Labs to provision, any of: ${LAB_IDS.join(", ")}.`,
+        schema: z
+            .array(z.enum(LAB_IDS, { error: `one of ${LAB_IDS.join(", ")}` }), { error: `a list of lab names (${LAB_IDS.join(", ")})` })
+            .superRefine((v, ctx) => {
+                const dup = v.find((x, i) => v.indexOf(x) !== i);
+                if (dup !== undefined) ctx.addIssue({ code: "custom", message: "each lab at most once", input: dup });
+            }),
+    },
+    storageMode: {
+        type: "string",
+        default: "hostPath",
+        description: "Where lab data lives: hostPath (directories on the node, e.g. minikube) or nfs (subdirectories of an NFS export).",
+        schema: z.enum(["hostPath", "nfs"], { error: "hostPath or nfs" }),
+    },
+    hostPathRoot: {
+        type: "string",
+        default: "/data/state-labs",
+        description: "hostPath mode: node directory under which each stack gets <root>/<prefix>/<lab>/<volume>. minikube keeps /data across restarts.",
+        schema: absolutePath,
+    },
+    nfsServer: {
+        type: "string",
+        default: "",
+        description: "nfs mode (required): NFS server host name or IP address.",
+        schema: optionalHost,
+    },
+    nfsPath: {
+        type: "string",
+        default: "",
+        description: "nfs mode (required): exported directory under which each stack gets <path>/<prefix>/<lab>/<volume>.",
+        schema: optionalAbsolutePath,
+    },
+    keepDataOnDestroy: {
+        type: "boolean",
+        default: true,
+        description: "Keep PersistentVolumes, claims and the namespaces holding them when resources are deleted or the stack is destroyed. Set false only to wipe lab data on purpose.",
+        schema: bool,
+    },
+    renderYamlToDirectory: {
+        type: "string",
+        default: "",
+        description: "If set, the Kubernetes provider writes manifests to this directory instead of applying them (Secrets in plaintext). Use on a fresh stack only.",
+        schema: z.string({ error: "a directory path" }),
+    },
+    postgresImage: {
+        type: "string",
+        default: "postgres:17.6",
+        description: "PostgreSQL image (major 17 or older: PGDATA layout under /var/lib/postgresql/data).",
+        schema: image,
+    },
+    volumePermissionsImage: {
+        type: "string",
+        default: "busybox:1.36.1",
+        description: "Image of the init container that fixes data directory ownership on hostPath/NFS volumes.",
+        schema: image,
+    },
+    workshopPersistence: {
+        type: "boolean",
+        default: true,
+        description: "Lab workshop: true keeps the database on a persistent claim; false shows the seed's first step (emptyDir, data lost with the pod).",
+        schema: bool,
+    },
+    workshopDbSize: {
+        type: "string",
+        default: "1Gi",
+        description: "Lab workshop: size of the database claim.",
+        schema: size,
+    },
+    workshopBackendImage: {
+        type: "string",
+        default: "",
+        description: `Lab workshop: the students' FastAPI backend image; "" leaves the backend out.`,
+        schema: optionalImage,
+    },
+} as const satisfies Record<string, KeySpec<z.ZodType>>;
+
+export type ConfigKey = keyof typeof KEYS;
+type Flat = { -readonly [K in ConfigKey]: z.output<(typeof KEYS)[K]["schema"]> };
+
+// ---- the typed result ----------------------------------------------------------
+
+export type StorageConfig =
+    | { mode: "hostPath"; root: string }
+    | { mode: "nfs"; server: string; path: string };
+
+export interface LabsConfig {
+    prefix: string;
+    labs: LabId[];
+    storage: StorageConfig;
+    keepDataOnDestroy: boolean;
+    renderYamlToDirectory?: string;
+    images: { postgres: string; volumePermissions: string };
+    workshop: { persistence: boolean; dbSize: string; backendImage?: string };
+}
+
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const schema = z
+    .object(Object.fromEntries(Object.entries(KEYS).map(([k, spec]) => [k, (spec.schema as z.ZodType).default(spec.default as never)])) as {
+        [K in ConfigKey]: z.ZodDefault<(typeof KEYS)[K]["schema"]>;
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+        if (c.storageMode === "nfs") {
+            const when = { when: "storageMode is nfs" };
+            if (!c.nfsServer) ctx.addIssue({ code: "custom", path: ["nfsServer"], input: c.nfsServer, params: when, message: "the NFS server's host name or IP address" });
+            if (!c.nfsPath) ctx.addIssue({ code: "custom", path: ["nfsPath"], input: c.nfsPath, params: when, message: "the exported directory, an absolute path such as /srv/nfs/state-labs" });
+        }
+    });
+
+/** Converts Pulumi's string values to the declared type; leaves what does not convert for the schema to reject. */
+function coerce(key: string, raw: string): unknown {
+    const spec = (KEYS as Record<string, KeySpec<z.ZodType>>)[key];
+    if (!spec) return raw;
+    switch (spec.type) {
+        case "integer":
+            return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : raw;
+        case "array":
+            try {
+                return JSON.parse(raw);
+            } catch {
+                return raw;
+            }
+        default:
+            return raw;
+    }
+}
+
+function describe(v: unknown): string {
+    return v === undefined ? "(not set)" : JSON.stringify(v);
+}
+
+/** Parses the project's config entries (`<project>:<key>` → string), as Pulumi hands them over. */
+export function parseConfig(all: Record<string, string>, project: string = PROJECT): LabsConfig {
+    const ns = `${project}:`;
+    const input: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(all)) {
+        if (k.startsWith(ns)) input[k.slice(ns.length)] = coerce(k.slice(ns.length), v);
+    }
+    const result = schema.safeParse(input);
+    if (!result.success) {
+        const problems = result.error.issues.flatMap((issue) => {
+            if (issue.code === "unrecognized_keys") {
+                return issue.keys.map(
+                    (k) => `${ns}${k}: unknown config key; accepted keys: ${Object.keys(KEYS).join(", ")}`,
+                );
+            }
+            const key = String(issue.path[0]);
+            let value: unknown = input[key];
+            for (const p of issue.path.slice(1)) value = (value as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey];
+            const where = issue.path.length > 1 ? `${ns}${key}[${issue.path.slice(1).join("][")}]` : `${ns}${key}`;
+            if (issue.code === "custom" && issue.params?.when) {
+                const what = value === undefined || value === "" ? "not set" : `${describe(value)} is not accepted`;
+                return [`${where}: ${what}, but required when ${issue.params.when}; expected ${issue.message}`];
+            }
+            return [`${where}: ${describe(value)} is not accepted; expected ${issue.message}`];
+        });
+        throw new ConfigError(problems);
+    }
+    return toLabsConfig(result.data as Flat);
+}
+
+function toLabsConfig(c: Flat): LabsConfig {
+    const storage: StorageConfig =
+        c.storageMode === "nfs" ? { mode: "nfs", server: c.nfsServer, path: c.nfsPath } : { mode: "hostPath", root: c.hostPathRoot };
+    return {
+        prefix: c.prefix,
+        labs: c.labs as LabId[],
+        storage,
+        keepDataOnDestroy: c.keepDataOnDestroy,
+        renderYamlToDirectory: c.renderYamlToDirectory || undefined,
+        images: { postgres: c.postgresImage, volumePermissions: c.volumePermissionsImage },
+        workshop: {
+            persistence: c.workshopPersistence,
+            dbSize: c.workshopDbSize,
+            backendImage: c.workshopBackendImage || undefined,
+        },
+    };
+}
+
+/** Reads the running stack's configuration. */
+export function loadConfig(): LabsConfig {
+    return parseConfig(pulumi.runtime.allConfig(), pulumi.getProject());
+}

@@ -1,0 +1,68 @@
+// The stack program: validated config in, lab components out. Config is read once, in
+// config.ts; everything below receives typed values.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HostPathStorage } from "../components/hostpath-storage";
+import { LabContext, LabOutputs } from "../components/lab";
+import { LabId, StackNaming } from "../components/naming";
+import { NfsStorage } from "../components/nfs-storage";
+import { StorageBackend } from "../components/storage-backend";
+import { WorkshopLab } from "../components/workshop-lab";
+import { ConfigKey, LabsConfig, PROJECT } from "./config";
+
+/** Which config key enables each app that is left out when its image is not configured. */
+const APP_IMAGE_KEYS: Partial<Record<LabId, Record<string, ConfigKey>>> = {
+    workshop: { backend: "workshopBackendImage" },
+};
+
+function storageBackend(config: LabsConfig, naming: StackNaming, opts: pulumi.ComponentResourceOptions): StorageBackend {
+    const common = { naming, labels: naming.stackLabels(), keepDataOnDestroy: config.keepDataOnDestroy };
+    const s = config.storage;
+    return s.mode === "nfs"
+        ? new NfsStorage("storage", { ...common, server: s.server, path: s.path, helperImage: config.images.volumePermissions }, opts)
+        : new HostPathStorage("storage", { ...common, root: s.root }, opts);
+}
+
+export interface StackOutputs {
+    prefix: string;
+    storageMode: string;
+    storageClassName: string;
+    labs: Record<string, {
+        namespaces: pulumi.Output<string>[];
+        endpoints: Record<string, { address: pulumi.Output<string>; portForward: pulumi.Output<string> }>;
+        secrets: Record<string, pulumi.Output<string>>;
+        skippedApps: Record<string, string>;
+    }>;
+}
+
+/** `rootOptions` reach every resource (tests pass transformations that observe options). */
+export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourceOptions = {}): StackOutputs {
+    const naming = new StackNaming(config.prefix);
+    // One explicit provider: render mode swaps where manifests go, nothing else.
+    const provider = new k8s.Provider("k8s", config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}, rootOptions);
+    const opts = { ...rootOptions, providers: { kubernetes: provider } };
+    const backend = storageBackend(config, naming, opts);
+    const context: LabContext = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images };
+
+    const labs: StackOutputs["labs"] = {};
+    const report = (lab: LabId, out: LabOutputs) => {
+        const skippedApps = Object.fromEntries(
+            out.skippedApps.map((app) => {
+                const key = `${PROJECT}:${APP_IMAGE_KEYS[lab]?.[app]}`;
+                pulumi.log.warn(`lab ${lab}: the ${app} Deployment is left out because no image is configured; set ${key} to the students' image to deploy it`);
+                return [app, `left out: set ${key}`];
+            }),
+        );
+        labs[lab] = { ...out, skippedApps };
+    };
+    for (const lab of config.labs) {
+        switch (lab) {
+            case "workshop":
+                report(lab, new WorkshopLab("workshop", { ...context, ...config.workshop }, opts).outputs);
+                break;
+            default:
+                break;
+        }
+    }
+    return { prefix: config.prefix, storageMode: config.storage.mode, storageClassName: backend.storageClassName, labs };
+}

@@ -1,0 +1,136 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
+import { ConfigError, KEYS, PROJECT, parseConfig } from "../stacks/config";
+import { withConfig } from "./objects";
+
+const P = PROJECT;
+
+describe("config", () => {
+    describe("Pulumi.yaml", () => {
+        const declared = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
+
+        it("declares exactly the keys the program reads, with their type, description and default", () => {
+            assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(KEYS).sort());
+            for (const [key, spec] of Object.entries(KEYS)) {
+                assert.strictEqual(declared[key].type, spec.type, `${key}: type`);
+                assert.deepStrictEqual(declared[key].default, spec.default, `${key}: default`);
+                assert.strictEqual(declared[key].description, spec.description, `${key}: description`);
+            }
+        });
+
+        it("declares defaults that the program itself accepts", () => {
+            const all = Object.fromEntries(Object.entries(declared).map(([k, d]) => [`${P}:${k}`, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
+            assert.doesNotThrow(() => parseConfig(all));
+        });
+    });
+
+    it("README documents every key", () => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        for (const key of Object.keys(KEYS)) assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+    });
+
+    describe("stack files", () => {
+        for (const stack of ["dev", "nfs"]) {
+            it(`Pulumi.${stack}.yaml is valid and holds no secrets`, () => {
+                const doc = parseYaml(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+                for (const [k, v] of Object.entries<unknown>(doc.config)) {
+                    assert.ok(!(v && typeof v === "object" && "secure" in v), `${k} is an encrypted value`);
+                    assert.doesNotMatch(k, /password|secret|token/i);
+                }
+                assert.doesNotThrow(() => parseConfig(withConfig(stack)));
+            });
+        }
+
+        it("dev is hostPath and nfs is nfs, each with its own prefix", () => {
+            const dev = parseConfig(withConfig("dev"));
+            const nfs = parseConfig(withConfig("nfs"));
+            assert.deepStrictEqual(dev.storage, { mode: "hostPath", root: "/data/state-labs" });
+            assert.strictEqual(nfs.storage.mode, "nfs");
+            assert.notStrictEqual(dev.prefix, nfs.prefix);
+        });
+    });
+
+    describe("parsing", () => {
+        it("fills every default when nothing is set", () => {
+            const c = parseConfig({});
+            assert.strictEqual(c.prefix, "labs");
+            assert.deepStrictEqual(c.labs, ["workshop", "todo", "movies", "customer", "postgres-ha"]);
+            assert.deepStrictEqual(c.storage, { mode: "hostPath", root: "/data/state-labs" });
+            assert.strictEqual(c.keepDataOnDestroy, true);
+            assert.strictEqual(c.workshop.backendImage, undefined);
+        });
+
+        it("converts Pulumi's strings to the declared types", () => {
+            const c = parseConfig({ [`${P}:labs`]: '["todo"]', [`${P}:keepDataOnDestroy`]: "false", [`${P}:workshopPersistence`]: "false" });
+            assert.deepStrictEqual(c.labs, ["todo"]);
+            assert.strictEqual(c.keepDataOnDestroy, false);
+            assert.strictEqual(c.workshop.persistence, false);
+        });
+
+        it("ignores other namespaces (provider config)", () => {
+            assert.doesNotThrow(() => parseConfig({ "kubernetes:context": "minikube" }));
+        });
+
+        it("builds the nfs storage settings", () => {
+            const c = parseConfig({ [`${P}:storageMode`]: "nfs", [`${P}:nfsServer`]: "10.0.0.5", [`${P}:nfsPath`]: "/exports/labs" });
+            assert.deepStrictEqual(c.storage, { mode: "nfs", server: "10.0.0.5", path: "/exports/labs" });
+        });
+
+        it("accepts every Kubernetes storage quantity form we document", () => {
+            for (const q of ["200Mi", "2Gi", "1Ti", "1.5Gi", "500M", "1G"]) {
+                assert.doesNotThrow(() => parseConfig({ [`${P}:workshopDbSize`]: q }), q);
+            }
+        });
+    });
+
+    describe("bad config: one clear error, nothing registered", () => {
+        const accepted = Object.keys(KEYS).join(", ");
+        const dns = "a DNS-1123 label of at most 30 characters (lowercase letters, digits and '-', starting and ending with a letter or digit)";
+        const cases: [string, Record<string, string>, string[]][] = [
+            ["prefix with capitals and _", { prefix: "Dev_1" }, [`${P}:prefix: "Dev_1" is not accepted; expected ${dns}`]],
+            ["prefix too long for derived names", { prefix: "a".repeat(31) }, [`${P}:prefix: "${"a".repeat(31)}" is not accepted; expected ${dns}`]],
+            ["decimal byte unit", { workshopDbSize: "2GB" }, [`${P}:workshopDbSize: "2GB" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti (did you mean "2Gi"?)`]],
+            ["lowercase decimal unit", { workshopDbSize: "500mb" }, [`${P}:workshopDbSize: "500mb" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti (did you mean "500Mi"?)`]],
+            ["zero size", { workshopDbSize: "0" }, [`${P}:workshopDbSize: "0" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti`]],
+            ["unknown storage mode", { storageMode: "local" }, [`${P}:storageMode: "local" is not accepted; expected hostPath or nfs`]],
+            [
+                "nfs without server and path",
+                { storageMode: "nfs", nfsServer: "", nfsPath: "" },
+                [
+                    `${P}:nfsServer: not set, but required when storageMode is nfs; expected the NFS server's host name or IP address`,
+                    `${P}:nfsPath: not set, but required when storageMode is nfs; expected the exported directory, an absolute path such as /srv/nfs/state-labs`,
+                ],
+            ],
+            ["bad nfs server", { nfsServer: "bad host!" }, [`${P}:nfsServer: "bad host!" is not accepted; expected a host name or IP address such as 192.168.49.1 or nfs.example.internal`]],
+            ["relative hostPath root", { hostPathRoot: "data" }, [`${P}:hostPathRoot: "data" is not accepted; expected an absolute path such as /data/state-labs`]],
+            ["unknown key", { colour: "blue" }, [`${P}:colour: unknown config key; accepted keys: ${accepted}`]],
+            ["unknown lab", { labs: '["workshop","chess"]' }, [`${P}:labs[1]: "chess" is not accepted; expected one of workshop, todo, movies, customer, postgres-ha`]],
+            ["labs not a list", { labs: "workshop" }, [`${P}:labs: "workshop" is not accepted; expected a list of lab names (workshop, todo, movies, customer, postgres-ha)`]],
+            ["a lab twice", { labs: '["workshop","workshop"]' }, [`${P}:labs: ["workshop","workshop"] is not accepted; expected each lab at most once`]],
+            ["boolean spelled yes", { keepDataOnDestroy: "yes" }, [`${P}:keepDataOnDestroy: "yes" is not accepted; expected true or false`]],
+            ["unpinned image", { postgresImage: "postgres" }, [`${P}:postgresImage: "postgres" is not accepted; expected a pinned image reference such as postgres:17.6 (a tag or digest is required)`]],
+            [
+                "several problems at once",
+                { prefix: "-x", workshopDbSize: "1GB" },
+                [
+                    `${P}:prefix: "-x" is not accepted; expected ${dns}`,
+                    `${P}:workshopDbSize: "1GB" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti (did you mean "1Gi"?)`,
+                ],
+            ],
+        ];
+        for (const [title, overrides, problems] of cases) {
+            it(title, async () => {
+                const config = withConfig("dev");
+                for (const [k, v] of Object.entries(overrides)) config[`${P}:${k}`] = v;
+                const r = await runStack(config, "dev");
+                assert.ok(r.error instanceof ConfigError, `expected a ConfigError, got ${r.error}`);
+                assert.deepStrictEqual((r.error as ConfigError).problems, problems);
+                assert.strictEqual(r.error.message, `invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+                assert.deepStrictEqual(r.resources, [], "no resource may be registered");
+            });
+        }
+    });
+});

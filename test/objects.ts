@@ -1,0 +1,68 @@
+// Queries over the objects a mocked stack run produced, shared by the specs.
+import { PROJECT } from "../stacks/config";
+import { RegisteredResource, StackRun, kubernetesObjects, runStack, stackFileConfig } from "../scripts/mock-runtime";
+
+export type K8sObject = Record<string, any>;
+
+export const STACK_FILES = ["dev", "nfs"] as const;
+
+/** Config of a stack file with keys overridden (`key` without the project prefix). */
+export function withConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const config = stackFileConfig(stack);
+    for (const [k, v] of Object.entries(overrides)) config[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    return config;
+}
+
+export async function run(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+    const r = await runStack(withConfig(stack, overrides), stack);
+    if (r.error) throw r.error;
+    return r;
+}
+
+export function objects(r: StackRun): K8sObject[] {
+    return kubernetesObjects(r).map((o) => o.object);
+}
+
+export function ofKind(objs: K8sObject[], kind: string): K8sObject[] {
+    return objs.filter((o) => o.kind === kind);
+}
+
+export function one(objs: K8sObject[], kind: string, name: string, namespace?: string): K8sObject {
+    const found = objs.filter((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    if (found.length !== 1) throw new Error(`expected one ${kind} ${namespace ?? "*"}/${name}, found ${found.length}`);
+    return found[0];
+}
+
+export function resourcesOfType(r: StackRun, suffix: string): RegisteredResource[] {
+    return r.resources.filter((x) => x.type.endsWith(suffix));
+}
+
+export interface PodTemplate {
+    owner: K8sObject;
+    namespace: string;
+    labels: Record<string, string>;
+    spec: K8sObject;
+}
+
+/** Pod templates of every workload (StatefulSet, Deployment, Job). */
+export function podTemplates(objs: K8sObject[]): PodTemplate[] {
+    return objs
+        .filter((o) => ["StatefulSet", "Deployment", "Job"].includes(o.kind))
+        .map((o) => ({ owner: o, namespace: o.metadata.namespace, labels: o.spec.template.metadata?.labels ?? {}, spec: o.spec.template.spec }));
+}
+
+export function containers(spec: K8sObject): K8sObject[] {
+    return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+}
+
+export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+    return !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** Every string anywhere in a value, with its path. */
+export function strings(v: unknown, at = ""): { path: string; value: string }[] {
+    if (typeof v === "string") return [{ path: at, value: v }];
+    if (Array.isArray(v)) return v.flatMap((x, i) => strings(x, `${at}[${i}]`));
+    if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => strings(x, at ? `${at}.${k}` : k));
+    return [];
+}

@@ -1,0 +1,232 @@
+// Platform invariants, for every stack file, on the objects the program really registers.
+import * as assert from "assert";
+import { StackRun, isClusterScoped, mockPassword } from "../scripts/mock-runtime";
+import { parseQuantity } from "../components/quantity";
+import { templateClaimName } from "../components/naming";
+import { K8sObject, STACK_FILES, containers, objects, ofKind, podTemplates, run, selects, strings } from "./objects";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Kinds whose names must be DNS-1123 labels (they become DNS names or label values).
+const LABEL_NAMED = new Set(["Namespace", "Service", "StatefulSet", "Deployment", "Job"]);
+
+/** Every claim the stack will have: standalone claims and, per ordinal, StatefulSet template claims. */
+function claims(objs: K8sObject[]): { namespace: string; name: string; spec: K8sObject }[] {
+    const standalone = ofKind(objs, "PersistentVolumeClaim").map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name, spec: c.spec }));
+    const fromTemplates = ofKind(objs, "StatefulSet").flatMap((s) =>
+        (s.spec.volumeClaimTemplates ?? []).flatMap((t: K8sObject) =>
+            Array.from({ length: s.spec.replicas ?? 1 }, (_, i) => ({
+                namespace: s.metadata.namespace,
+                name: templateClaimName(t.metadata.name, s.metadata.name, i),
+                spec: t.spec,
+            })),
+        ),
+    );
+    return [...standalone, ...fromTemplates];
+}
+
+function validateSchema(o: K8sObject): void {
+    const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [undefined, o.apiVersion];
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const models = require(`kubernetes-models/${group ? `${group}/` : ""}${version}`);
+    const Model = models[o.kind];
+    assert.ok(Model, `kubernetes-models has no ${o.apiVersion} ${o.kind}`);
+    new Model(o).validate();
+}
+
+const VARIANTS: Record<string, Record<string, unknown>> = {
+    "as committed": {},
+    "with every app image set": { workshopBackendImage: "registry.example/workshop-backend:1.0" },
+    "with persistence off and data not kept": { workshopPersistence: false, keepDataOnDestroy: false },
+};
+
+for (const stack of STACK_FILES) {
+    for (const [variant, overrides] of Object.entries(VARIANTS)) {
+        describe(`stack ${stack} (${variant})`, () => {
+            let r: StackRun;
+            let objs: K8sObject[];
+            before(async () => {
+                r = await run(stack, overrides);
+                objs = objects(r);
+            });
+
+            it("creates objects", () => {
+                assert.ok(ofKind(objs, "StatefulSet").length > 0);
+                assert.ok(ofKind(objs, "PersistentVolume").length > 0);
+            });
+
+            it("gives each claim a PV of its class, reserved for it, with enough capacity and a matching access mode", () => {
+                const pvs = ofKind(objs, "PersistentVolume");
+                for (const c of claims(objs)) {
+                    const bound = pvs.filter((pv) => pv.spec.claimRef?.namespace === c.namespace && pv.spec.claimRef?.name === c.name);
+                    assert.strictEqual(bound.length, 1, `claim ${c.namespace}/${c.name}: ${bound.length} PVs reserved for it`);
+                    const pv = bound[0];
+                    assert.strictEqual(pv.spec.storageClassName, c.spec.storageClassName, `claim ${c.name}: class`);
+                    assert.ok(c.spec.accessModes.every((m: string) => pv.spec.accessModes.includes(m)), `claim ${c.name}: access modes`);
+                    assert.ok(
+                        parseQuantity(pv.spec.capacity.storage) >= parseQuantity(c.spec.resources.requests.storage),
+                        `claim ${c.name}: PV ${pv.spec.capacity.storage} < request ${c.spec.resources.requests.storage}`,
+                    );
+                    if (c.spec.volumeName) assert.strictEqual(c.spec.volumeName, pv.metadata.name);
+                }
+            });
+
+            it("uses one StorageClass it creates, with Retain everywhere", () => {
+                const classes = ofKind(objs, "StorageClass");
+                assert.strictEqual(classes.length, 1);
+                assert.strictEqual(classes[0].reclaimPolicy, "Retain");
+                for (const pv of ofKind(objs, "PersistentVolume")) {
+                    assert.strictEqual(pv.spec.storageClassName, classes[0].metadata.name);
+                    assert.strictEqual(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+                }
+            });
+
+            it("gives every StatefulSet a selector matching its pods and a headless Service of its namespace", () => {
+                for (const s of ofKind(objs, "StatefulSet")) {
+                    assert.ok(selects(s.spec.selector.matchLabels, s.spec.template.metadata.labels), `${s.metadata.name}: selector`);
+                    const svc = ofKind(objs, "Service").filter((v) => v.metadata.name === s.spec.serviceName && v.metadata.namespace === s.metadata.namespace);
+                    assert.strictEqual(svc.length, 1, `${s.metadata.name}: serviceName ${s.spec.serviceName} is not a Service of the stack`);
+                    assert.strictEqual(svc[0].spec.clusterIP, "None", `${s.spec.serviceName} is not headless`);
+                    assert.ok(selects(svc[0].spec.selector, s.spec.template.metadata.labels), `${s.spec.serviceName} does not select ${s.metadata.name}'s pods`);
+                }
+                for (const d of ofKind(objs, "Deployment")) assert.ok(selects(d.spec.selector.matchLabels, d.spec.template.metadata.labels));
+            });
+
+            it("has every Service select the pods of exactly one workload", () => {
+                const pods = podTemplates(objs);
+                for (const svc of ofKind(objs, "Service").filter((v) => v.spec.type !== "ExternalName")) {
+                    const owners = pods.filter((p) => p.namespace === svc.metadata.namespace && selects(svc.spec.selector, p.labels)).map((p) => p.owner.metadata.name);
+                    assert.strictEqual(owners.length, 1, `Service ${svc.metadata.namespace}/${svc.metadata.name} selects ${JSON.stringify(owners)}`);
+                }
+            });
+
+            it("creates the namespace of every namespaced object", () => {
+                const namespaces = new Set(ofKind(objs, "Namespace").map((n) => n.metadata.name));
+                for (const o of objs.filter((x) => !isClusterScoped(x.kind))) {
+                    assert.ok(namespaces.has(o.metadata.namespace), `${o.kind} ${o.metadata.name} is in ${o.metadata.namespace}, which the stack does not create`);
+                }
+                for (const o of objs.filter((x) => isClusterScoped(x.kind))) assert.strictEqual(o.metadata.namespace, undefined);
+            });
+
+            it("names everything validly (DNS-1123) and labels with valid values", () => {
+                for (const o of objs) {
+                    const n = o.metadata.name;
+                    if (LABEL_NAMED.has(o.kind)) assert.ok(n.length <= 63 && DNS_LABEL.test(n), `${o.kind} ${n}`);
+                    else assert.ok(n.length <= 253 && DNS_SUBDOMAIN.test(n), `${o.kind} ${n}`);
+                    for (const [k, v] of Object.entries<string>(o.metadata.labels ?? {})) {
+                        assert.ok(v.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v), `${o.kind} ${n}: label ${k}=${v}`);
+                    }
+                }
+            });
+
+            it("hands passwords to containers only through secretKeyRef to a Secret of the stack", () => {
+                const secrets = ofKind(objs, "Secret");
+                for (const p of podTemplates(objs)) {
+                    for (const c of containers(p.spec)) {
+                        assert.strictEqual(c.envFrom, undefined, `${c.name}: envFrom`);
+                        for (const e of c.env ?? []) {
+                            if (/PASSWORD|_URL$|_URI$/.test(e.name) && e.value === undefined) {
+                                const ref = e.valueFrom?.secretKeyRef;
+                                assert.ok(ref, `${p.owner.metadata.name}/${c.name}: ${e.name} is not from a Secret`);
+                                const secret = secrets.find((s) => s.metadata.namespace === p.namespace && s.metadata.name === ref.name);
+                                assert.ok(secret, `${e.name}: Secret ${ref.name} not created in ${p.namespace}`);
+                                assert.ok(ref.key in secret.stringData, `${e.name}: Secret ${ref.name} has no key ${ref.key}`);
+                            }
+                            if (/PASSWORD/.test(e.name)) assert.ok(e.valueFrom?.secretKeyRef, `${c.name}: ${e.name} must come from a Secret`);
+                        }
+                    }
+                }
+            });
+
+            it("keeps every generated password inside Secrets only", () => {
+                const passwords = r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword").map((x) => mockPassword(x.name));
+                assert.ok(passwords.length > 0);
+                for (const o of objs.filter((x) => x.kind !== "Secret")) {
+                    for (const s of strings(o)) {
+                        for (const pw of passwords) assert.ok(!s.value.includes(pw), `password found in ${o.kind} ${o.metadata.name} at ${s.path}`);
+                    }
+                }
+                for (const secret of r.resources.filter((x) => x.type === "kubernetes:core/v1:Secret")) {
+                    assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), `${secret.name}: stringData not sent as secret`);
+                }
+            });
+
+            it("validates every object against the Kubernetes OpenAPI schema", () => {
+                for (const o of objs) {
+                    try {
+                        validateSchema(o);
+                    } catch (e) {
+                        assert.fail(`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}: ${(e as Error).message}`);
+                    }
+                }
+            });
+
+            it("gives every container requests, limits and a security context without privilege escalation", () => {
+                for (const p of podTemplates(objs)) {
+                    assert.strictEqual(p.spec.securityContext?.seccompProfile?.type, "RuntimeDefault", `${p.owner.metadata.name}: seccomp`);
+                    for (const c of containers(p.spec)) {
+                        const where = `${p.owner.metadata.name}/${c.name}`;
+                        for (const r of ["cpu", "memory"]) {
+                            assert.ok(c.resources?.requests?.[r] && c.resources?.limits?.[r], `${where}: ${r} requests/limits`);
+                        }
+                        assert.strictEqual(c.securityContext?.allowPrivilegeEscalation, false, where);
+                        assert.deepStrictEqual(c.securityContext?.capabilities?.drop, ["ALL"], where);
+                    }
+                    if (p.owner.kind !== "Job") {
+                        for (const c of p.spec.containers) assert.ok(c.readinessProbe && c.livenessProbe, `${p.owner.metadata.name}/${c.name}: probes`);
+                    }
+                }
+            });
+
+            it("pins every image", () => {
+                for (const p of podTemplates(objs)) for (const c of containers(p.spec)) assert.match(c.image, /:[\w][\w.-]*$|@sha256:/, c.image);
+            });
+
+            it("never lets an update or destroy delete data it was not told to", () => {
+                const keep = overrides.keepDataOnDestroy !== false;
+                for (const x of r.resources.filter((y) => /:(PersistentVolume|PersistentVolumeClaim)$/.test(y.type))) {
+                    assert.strictEqual(x.options.retainOnDelete ?? false, keep, `${x.type} ${x.name}: retainOnDelete`);
+                }
+                const holding = new Set(claims(objs).map((c) => c.namespace));
+                for (const x of r.resources.filter((y) => y.type === "kubernetes:core/v1:Namespace")) {
+                    const holds = holding.has(x.inputs.metadata.name);
+                    assert.strictEqual(x.options.retainOnDelete ?? false, keep && holds, `namespace ${x.inputs.metadata.name}: retainOnDelete`);
+                }
+                for (const x of r.resources.filter((y) => y.type === "kubernetes:apps/v1:StatefulSet")) {
+                    assert.ok(x.options.ignoreChanges?.includes("spec.volumeClaimTemplates"), `${x.name}: a size change would replace it`);
+                    assert.strictEqual(x.inputs.spec.persistentVolumeClaimRetentionPolicy.whenScaled, "Retain");
+                    assert.strictEqual(x.inputs.spec.persistentVolumeClaimRetentionPolicy.whenDeleted, keep ? "Retain" : "Delete");
+                }
+            });
+
+            it("exports connection strings only as secrets", () => {
+                const out = r.outputs as { labs: Record<string, { secrets: Record<string, string> }> };
+                for (const [lab, o] of Object.entries(out.labs)) {
+                    for (const [k, v] of Object.entries(o.secrets)) assert.ok(typeof v === "string" && v.length > 0, `${lab}.${k}`);
+                }
+            });
+        });
+    }
+}
+
+describe("two stacks on one cluster", () => {
+    it("share no namespace, cluster-scoped name or host directory", async () => {
+        for (const stack of STACK_FILES) {
+            const [a, b] = await Promise.all(["alice", "bob"].map(async (prefix) => objects(await run(stack, { prefix }))));
+            const names = (objs: K8sObject[]) =>
+                new Set(objs.filter((o) => isClusterScoped(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`));
+            const dirs = (objs: K8sObject[]) =>
+                new Set(
+                    ofKind(objs, "PersistentVolume").map((pv) => pv.spec.hostPath?.path ?? `${pv.spec.nfs.server}:${pv.spec.nfs.path}`),
+                );
+            for (const f of [names, dirs]) {
+                const [sa, sb] = [f(a), f(b)];
+                assert.ok(sa.size > 0);
+                const common = [...sa].filter((x) => sb.has(x));
+                assert.deepStrictEqual(common, [], `${stack}: shared ${f.name}`);
+            }
+            const nestedDirs = [...dirs(a)].filter((d) => [...dirs(b)].some((e) => d.startsWith(`${e}/`) || e.startsWith(`${d}/`)));
+            assert.deepStrictEqual(nestedDirs, [], `${stack}: one stack's directory inside the other's`);
+        }
+    });
+});
