@@ -7,13 +7,12 @@ export interface CredentialsArgs {
     namespace: pulumi.Input<string>;
     /** The Secret's literal name, e.g. the seed's `db-pass`. */
     secretName: string;
-    /** Keys whose values are generated passwords. */
-    generate: string[];
+    /** Keys whose values are generated, with their length. */
+    generate: Record<string, number>;
     /** Further keys, often built from the passwords (connection strings); stored as secret. */
     derive?: (passwords: Record<string, pulumi.Output<string>>) => Record<string, pulumi.Input<string>>;
     /** Secret type, e.g. Opaque (default). */
     type?: string;
-    length?: number;
     labels: Labels;
 }
 
@@ -30,9 +29,10 @@ export class Credentials extends pulumi.ComponentResource {
     constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("labs:security:Credentials", name, {}, opts);
         const passwords: Record<string, pulumi.Output<string>> = {};
-        for (const key of args.generate) {
-            // Letters and digits only: the values go into URIs and shell-free env vars unescaped.
-            passwords[key] = new random.RandomPassword(`${name}-${key}`, { length: args.length ?? 24, special: false }, { parent: this }).result;
+        for (const [key, length] of Object.entries(args.generate)) {
+            // Letters and digits only: the values go into URIs unescaped, and a MongoDB keyfile
+            // accepts only base64 characters.
+            passwords[key] = new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
         }
         const derived = args.derive ? args.derive(passwords) : {};
         this.values = Object.fromEntries(
@@ -49,6 +49,12 @@ export class Credentials extends pulumi.ComponentResource {
             { parent: this },
         );
         this.registerOutputs({ secretName: this.secretName });
+    }
+
+    /** A volume holding some keys of this Secret as files. */
+    volume(volumeName: string, items: Record<string, string>, defaultMode: number): k8s.types.input.core.v1.Volume {
+        Object.keys(items).forEach((k) => this.assertKey(k));
+        return { name: volumeName, secret: { secretName: this.secretName, defaultMode, items: Object.entries(items).map(([key, path]) => ({ key, path })) } };
     }
 
     /** An env var read from this Secret. */

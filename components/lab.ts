@@ -1,5 +1,6 @@
 // What every lab component receives from the stack and hands back for stack outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { PodSecurityLevel } from "./namespace";
 import { StackNaming } from "./naming";
 import { StorageBackend } from "./storage-backend";
 
@@ -7,7 +8,16 @@ export interface LabContext {
     naming: StackNaming;
     backend: StorageBackend;
     keepDataOnDestroy: boolean;
-    images: { postgres: string; volumePermissions: string };
+    images: { postgres: string; volumePermissions: string; mongo: string; grafana: string };
+}
+
+/**
+ * The Pod Security level a lab namespace can enforce. Data on hostPath/NFS needs a root init
+ * container to fix ownership, and course-built app images may run as root: both fit
+ * "baseline". Namespaces with neither run "restricted"; all of them audit against it.
+ */
+export function podSecurityLevel(a: { rootInit: boolean; unknownAppUser: boolean }): PodSecurityLevel {
+    return a.rootInit || a.unknownAppUser ? "baseline" : "restricted";
 }
 
 export interface LabEndpoint {

@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { claimGrowthPatch, warnIfGrowthRefused } from "./growth";
-import { AppIdentity, LabId, StackNaming, serviceHost, templateClaimName } from "./naming";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
 import { PersistentClaim } from "./persistent-claim";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "./resources";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "./stateful-storage";
 import { StorageBackend } from "./storage-backend";
 import { volumePermissionsContainer } from "./volume-permissions";
 
@@ -15,11 +15,12 @@ const POSTGRES_UID = 999;
 // fresh volume may hold lost+found and initdb refuses a non-empty directory.
 const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
+export const REPLICATION_USER = "replicator";
 
 export type PostgresPersistence =
     /** One claim per pod from `volumeClaimTemplates`, each bound to a static PV of the backend. */
     | { kind: "claimTemplate"; template: string; size: string }
-    /** One pre-created claim mounted by the single pod (labs 000 and 003). */
+    /** One pre-created claim mounted by the single pod (labs 000, 001 and 003). */
     | { kind: "existingClaim"; claim: PersistentClaim }
     /** An emptyDir: data is lost with the pod (the seed's first step in lab 000). */
     | { kind: "ephemeral" };
@@ -28,8 +29,19 @@ export interface PostgresAuth {
     username: string;
     database: string;
     credentials: Credentials;
-    /** Key of the password in the credentials' Secret. */
+    /** Key of the superuser password in the credentials' Secret. */
     passwordKey: string;
+    /** Read user and database names from this ConfigMap (keys below) rather than plain env values. */
+    settings?: { configMap: string; usernameKey: string; databaseKey: string };
+}
+
+/** Streaming replication: ordinal 0 is the primary, every other pod a hot standby cloned from it. */
+export interface PostgresReplication {
+    replicas: number;
+    /** Key of the replication user's password in the credentials' Secret. */
+    passwordKey: string;
+    /** Literal name of the read-only Service. */
+    readServiceName: string;
 }
 
 export interface PostgresArgs {
@@ -41,12 +53,13 @@ export interface PostgresArgs {
     name: string;
     /** Literal name of the headless Service that gives pods stable DNS names. */
     headlessServiceName: string;
-    /** Literal name of the client Service. */
+    /** Literal name of the client Service (with replication: read-write, the primary only). */
     serviceName: string;
     image: string;
     volumePermissionsImage: string;
     auth: PostgresAuth;
     persistence: PostgresPersistence;
+    replication?: PostgresReplication;
     backend: StorageBackend;
     keepDataOnDestroy: boolean;
 }
@@ -56,21 +69,50 @@ export function pgIsReady(): k8s.types.input.core.v1.ExecAction {
     return { command: ["sh", "-c", `exec pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`] };
 }
 
-/** Env of the postgres container; the password only through secretKeyRef. */
-export function postgresEnv(auth: PostgresAuth): k8s.types.input.core.v1.EnvVar[] {
+/** Env of the postgres containers; passwords only through secretKeyRef. */
+export function postgresEnv(auth: PostgresAuth, replication?: PostgresReplication): k8s.types.input.core.v1.EnvVar[] {
+    const s = auth.settings;
     return [
-        { name: "POSTGRES_USER", value: auth.username },
-        { name: "POSTGRES_DB", value: auth.database },
+        s ? { name: "POSTGRES_USER", valueFrom: { configMapKeyRef: { name: s.configMap, key: s.usernameKey } } } : { name: "POSTGRES_USER", value: auth.username },
+        s ? { name: "POSTGRES_DB", valueFrom: { configMapKeyRef: { name: s.configMap, key: s.databaseKey } } } : { name: "POSTGRES_DB", value: auth.database },
         auth.credentials.env("POSTGRES_PASSWORD", auth.passwordKey),
         { name: "PGDATA", value: PGDATA },
+        ...(replication ? [auth.credentials.env("REPLICATION_PASSWORD", replication.passwordKey)] : []),
     ];
 }
 
-/** A single-primary PostgreSQL StatefulSet with its headless and client Services. */
+// Runs once, on the primary's first start (docker-entrypoint-initdb.d): the replication role,
+// its password read from the env (the Secret), and the pg_hba line that lets it stream.
+const REPLICATION_INITDB = `#!/bin/sh
+set -eu
+psql -v ON_ERROR_STOP=1 -v pw="$REPLICATION_PASSWORD" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
+CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD :'pw';
+SQL
+echo "host replication ${REPLICATION_USER} all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+`;
+
+// A standby's first start: clone the primary (pg_basebackup -R writes standby.signal and
+// primary_conninfo) into a temporary directory, then move it into place, so a failed clone
+// never leaves a half data directory. Data already there is kept: a restart changes nothing.
+const CLONE_SCRIPT = `set -eu
+ordinal="\${HOSTNAME##*-}"
+if [ "$ordinal" = "0" ]; then echo "ordinal 0 is the primary: nothing to clone"; exit 0; fi
+if [ -s "$PGDATA/PG_VERSION" ]; then echo "$PGDATA holds data: keeping it"; exit 0; fi
+until pg_isready -h "$PRIMARY_HOST" -p ${POSTGRES_PORT}; do echo "waiting for $PRIMARY_HOST"; sleep 2; done
+rm -rf "$PGDATA.clone"
+PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p ${POSTGRES_PORT} -U ${REPLICATION_USER} -D "$PGDATA.clone" -R -X stream
+chmod 0700 "$PGDATA.clone"
+mv "$PGDATA.clone" "$PGDATA"
+echo "cloned $PRIMARY_HOST into $PGDATA as a hot standby"
+`;
+
+/** PostgreSQL as a StatefulSet with its headless and client Services; optionally replicated. */
 export class Postgres extends pulumi.ComponentResource {
     readonly statefulSet: k8s.apps.v1.StatefulSet;
     readonly headlessService: k8s.core.v1.Service;
+    /** The client Service (read-write: the primary). */
     readonly service: k8s.core.v1.Service;
+    readonly readService?: k8s.core.v1.Service;
     /** In-cluster host name of the client Service. */
     readonly host: pulumi.Output<string>;
     readonly port = POSTGRES_PORT;
@@ -80,58 +122,72 @@ export class Postgres extends pulumi.ComponentResource {
         const labels = args.naming.appLabels(args.lab, args.app);
         const selector = args.naming.selectorLabels(args.lab, args.app);
         const ns = args.namespace;
-        const persistence = args.persistence;
+        const { persistence, replication } = args;
+        const replicas = replication?.replicas ?? 1;
+        if (replicas > 1 && persistence.kind !== "claimTemplate") {
+            throw new Error(`${name}: replicas need a claim per pod (claimTemplate persistence)`);
+        }
+        const ports = [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }];
 
-        this.headlessService = new k8s.core.v1.Service(
-            `${name}-headless`,
-            {
-                metadata: { name: args.headlessServiceName, namespace: ns, labels },
-                spec: {
-                    clusterIP: "None",
-                    // pods resolve before they are ready (replication, init scripts)
-                    publishNotReadyAddresses: true,
-                    selector,
-                    ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }],
-                },
-            },
-            { parent: this },
-        );
+        this.headlessService = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
+        // With replication the client Service is read-write: only the primary, pod <name>-0.
+        const primary = replication ? { ...selector, "statefulset.kubernetes.io/pod-name": `${args.name}-0` } : selector;
         this.service = new k8s.core.v1.Service(
             name,
-            {
-                metadata: { name: args.serviceName, namespace: ns, labels },
-                spec: { type: "ClusterIP", selector, ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }] },
-            },
+            { metadata: { name: args.serviceName, namespace: ns, labels }, spec: { type: "ClusterIP", selector: primary, ports } },
             { parent: this },
         );
+        if (replication) {
+            // Every member answers reads (standbys in hot standby), as in the Kubernetes
+            // replicated MySQL tutorial; a Service selector cannot exclude ordinal 0.
+            this.readService = new k8s.core.v1.Service(
+                `${name}-read`,
+                { metadata: { name: replication.readServiceName, namespace: ns, labels }, spec: { type: "ClusterIP", selector, ports } },
+                { parent: this },
+            );
+        }
 
         const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";
-        const waitFor: pulumi.Resource[] = [];
+        const waitFor: pulumi.Resource[] = [this.headlessService];
         const volumes: k8s.types.input.core.v1.Volume[] = [];
+        let templates: ClaimTemplateArgs | undefined;
+        let templateStorage: ReturnType<typeof claimTemplateStorage> | undefined;
         if (persistence.kind === "existingClaim") {
             volumes.push({ name: volumeName, persistentVolumeClaim: { claimName: persistence.claim.claimName } });
             waitFor.push(...persistence.claim.ready);
         } else if (persistence.kind === "ephemeral") {
             volumes.push({ name: volumeName, emptyDir: {} });
+        } else {
+            templates = { backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: persistence.template, size: persistence.size, replicas, labels };
+            templateStorage = claimTemplateStorage(name, templates);
+            waitFor.push(...templateStorage.waitFor);
         }
-        const replicas = 1;
-        const templatePVs =
-            persistence.kind === "claimTemplate"
-                ? Array.from({ length: replicas }, (_, i) => {
-                      const claim = templateClaimName(persistence.template, args.name, i);
-                      const volume = args.backend.persistentVolume(`${name}-pv-${i}`, {
-                          lab: args.lab,
-                          volumeName: claim,
-                          claim: { namespace: ns, name: claim },
-                          size: persistence.size,
-                          labels,
-                      });
-                      waitFor.push(volume.pv, ...volume.ready);
-                      return claim;
-                  })
-                : [];
 
-        const needsPermissions = persistence.kind !== "ephemeral" && args.backend.needsVolumePermissions;
+        const env = postgresEnv(args.auth, replication);
+        const initContainers: k8s.types.input.core.v1.Container[] = [];
+        if (persistence.kind !== "ephemeral" && args.backend.needsVolumePermissions) {
+            initContainers.push(volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID }));
+        }
+        const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
+        if (replication) {
+            const initdb = new k8s.core.v1.ConfigMap(
+                `${name}-initdb`,
+                { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } },
+                { parent: this },
+            );
+            waitFor.push(initdb);
+            volumes.push({ name: "initdb", configMap: { name: `${args.name}-initdb`, defaultMode: 0o555 } });
+            initContainers.push({
+                name: "clone-primary",
+                image: args.image,
+                command: ["sh", "-c", CLONE_SCRIPT],
+                env: [...env, { name: "PRIMARY_HOST", value: `${args.name}-0.${args.headlessServiceName}` }],
+                resources: RESOURCE_PRESETS.small,
+                securityContext: restrictedContainer(),
+                volumeMounts: mounts,
+            });
+        }
+
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
@@ -140,74 +196,36 @@ export class Postgres extends pulumi.ComponentResource {
                     serviceName: args.headlessServiceName,
                     replicas,
                     selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: {
-                        whenDeleted: args.keepDataOnDestroy ? "Retain" : "Delete",
-                        whenScaled: "Retain",
-                    },
+                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
                     template: {
                         metadata: { labels },
                         spec: {
                             enableServiceLinks: false,
                             securityContext: podSecurity(POSTGRES_UID),
                             terminationGracePeriodSeconds: 30,
-                            initContainers: needsPermissions
-                                ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID })]
-                                : [],
+                            initContainers,
                             containers: [
                                 {
                                     name: "postgres",
                                     image: args.image,
                                     ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                                    env: postgresEnv(args.auth),
+                                    env,
                                     readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                                     livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                                     resources: RESOURCE_PRESETS.small,
                                     securityContext: restrictedContainer(),
-                                    volumeMounts: [{ name: volumeName, mountPath: DATA_MOUNT }],
+                                    volumeMounts: replication ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,
                                 },
                             ],
                             volumes,
                         },
                     },
-                    volumeClaimTemplates:
-                        persistence.kind === "claimTemplate"
-                            ? [
-                                  {
-                                      metadata: { name: persistence.template, labels },
-                                      spec: {
-                                          storageClassName: args.backend.storageClassName,
-                                          accessModes: ["ReadWriteOnce"],
-                                          resources: { requests: { storage: persistence.size } },
-                                      },
-                                  },
-                              ]
-                            : [],
+                    volumeClaimTemplates: templateStorage ? [templateStorage.volumeClaimTemplate] : [],
                 },
             },
-            {
-                parent: this,
-                dependsOn: [this.headlessService, ...waitFor],
-                // Templates are immutable: a changed size would replace the StatefulSet. Sizes
-                // grow through claim patches instead (see growth.ts).
-                ignoreChanges: ["spec.volumeClaimTemplates"],
-            },
+            statefulSetOptions(this, waitFor),
         );
-
-        if (persistence.kind === "claimTemplate") {
-            if (args.backend.canExpand) {
-                templatePVs.forEach((claim, i) =>
-                    claimGrowthPatch(`${name}-grow-${i}`, { namespace: ns, name: claim }, persistence.size, { parent: this, dependsOn: [this.statefulSet] }),
-                );
-            } else {
-                warnIfGrowthRefused(
-                    args.backend,
-                    `StatefulSet ${args.name} claims`,
-                    this.statefulSet.spec.volumeClaimTemplates.apply((t) => t?.[0]?.spec?.resources?.requests?.storage),
-                    persistence.size,
-                    this.statefulSet,
-                );
-            }
-        }
+        if (templates && templateStorage) growClaims(name, templates, templateStorage, this.statefulSet, this);
 
         this.host = pulumi.output(ns).apply((n) => serviceHost(args.serviceName, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, service: this.service.metadata.name });

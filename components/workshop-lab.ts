@@ -2,7 +2,7 @@
 // survives pod deletion (or, switched off, the seed's first step: an emptyDir).
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { LabContext, LabOutputs, endpoint } from "./lab";
+import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
 import { LabNamespace } from "./namespace";
 import { PersistentClaim } from "./persistent-claim";
 import { Postgres } from "./postgres";
@@ -29,7 +29,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
             {
                 name: naming.namespace("kubernetes-ws-2"),
                 labels: naming.labLabels(LAB),
-                enforce: backend.needsVolumePermissions ? "baseline" : "restricted",
+                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: !!args.backendImage }),
                 holdsData: true,
                 keepDataOnDestroy: args.keepDataOnDestroy,
             },
@@ -41,7 +41,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
             {
                 namespace,
                 secretName: "db-credentials",
-                generate: ["password"],
+                generate: { password: 24 },
                 derive: (p) => ({ "database-url": pulumi.interpolate`postgresql://postgres:${p.password}@db:5432/postgres` }),
                 labels: naming.appLabels(LAB, db),
             },

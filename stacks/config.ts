@@ -55,6 +55,12 @@ const optionalAbsolutePath = rule((v) => v === "" || ABSOLUTE_PATH.test(v), "an 
 const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
 const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
 const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
+const optionalDnsSubdomain = rule(
+    (v) => v === "" || (v.length <= 253 && v.split(".").every((p) => DNS_LABEL.test(p))),
+    `a DNS name such as todo.labs.local, or "" for todo.<prefix>.labs.local`,
+);
+const replicas = (max: number) =>
+    z.int({ error: `an integer from 1 to ${max}` }).min(1, { error: `an integer from 1 to ${max}` }).max(max, { error: `an integer from 1 to ${max}` });
 const bool = z.boolean({ error: "true or false" });
 
 // ---- the keys ----------------------------------------------------------------
@@ -145,6 +151,90 @@ export const KEYS = {
         description: `Lab workshop: the students' FastAPI backend image; "" leaves the backend out.`,
         schema: optionalImage,
     },
+    todoDbSize: {
+        type: "string",
+        default: "1Gi",
+        description: "Lab todo: size of the PostgreSQL claim.",
+        schema: size,
+    },
+    todoAppImage: {
+        type: "string",
+        default: "daredrexel/stateful-flask:v0",
+        description: "Lab todo: the Flask todo app image (the seed's public image by default).",
+        schema: image,
+    },
+    todoIngressHost: {
+        type: "string",
+        default: "",
+        description: `Lab todo: Ingress host; "" gives todo.<prefix>.labs.local, one per stack.`,
+        schema: optionalDnsSubdomain,
+    },
+    todoIngressClassName: {
+        type: "string",
+        default: "nginx",
+        description: "Lab todo: ingressClassName of the Ingress (minikube's ingress addon: nginx).",
+        schema: dnsLabel(63),
+    },
+    mongoImage: {
+        type: "string",
+        default: "mongo:7.0.14",
+        description: "Lab movies: MongoDB image (5.0 or newer: it must ship mongosh).",
+        schema: image,
+    },
+    grafanaImage: {
+        type: "string",
+        default: "grafana/grafana:11.2.0",
+        description: "Lab movies: Grafana image.",
+        schema: image,
+    },
+    moviesMongoReplicas: {
+        type: "integer",
+        default: 3,
+        description: "Lab movies: MongoDB replica-set members (at most 7 voting members).",
+        schema: replicas(7),
+    },
+    moviesMongoSize: {
+        type: "string",
+        default: "2Gi",
+        description: "Lab movies: size of each MongoDB member's claim; raise it to grow the claims.",
+        schema: size,
+    },
+    moviesGrafanaSize: {
+        type: "string",
+        default: "2Gi",
+        description: "Lab movies: size of Grafana's claim.",
+        schema: size,
+    },
+    moviesCatalogImage: {
+        type: "string",
+        default: "",
+        description: `Lab movies: the students' movie catalog image; "" leaves the catalog out.`,
+        schema: optionalImage,
+    },
+    customerDbSize: {
+        type: "string",
+        default: "2Gi",
+        description: "Lab customer: size of the PV local-pv-1 and claim pg-pv-claim.",
+        schema: size,
+    },
+    customerBackendImage: {
+        type: "string",
+        default: "",
+        description: `Lab customer: the students' Java customer backend image; "" leaves the backend out.`,
+        schema: optionalImage,
+    },
+    postgresHaReplicas: {
+        type: "integer",
+        default: 3,
+        description: "Lab postgres-ha: PostgreSQL pods (1 primary, the rest streaming hot standbys).",
+        schema: replicas(10),
+    },
+    postgresHaSize: {
+        type: "string",
+        default: "200Mi",
+        description: "Lab postgres-ha: size of each pod's claim.",
+        schema: size,
+    },
 } as const satisfies Record<string, KeySpec<z.ZodType>>;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -162,8 +252,12 @@ export interface LabsConfig {
     storage: StorageConfig;
     keepDataOnDestroy: boolean;
     renderYamlToDirectory?: string;
-    images: { postgres: string; volumePermissions: string };
+    images: { postgres: string; volumePermissions: string; mongo: string; grafana: string };
     workshop: { persistence: boolean; dbSize: string; backendImage?: string };
+    todo: { dbSize: string; appImage: string; ingressHost: string; ingressClassName: string };
+    movies: { mongoReplicas: number; mongoSize: string; grafanaSize: string; catalogImage?: string };
+    customer: { dbSize: string; backendImage?: string };
+    postgresHa: { replicas: number; size: string };
 }
 
 export class ConfigError extends pulumi.RunError {
@@ -249,12 +343,27 @@ function toLabsConfig(c: Flat): LabsConfig {
         storage,
         keepDataOnDestroy: c.keepDataOnDestroy,
         renderYamlToDirectory: c.renderYamlToDirectory || undefined,
-        images: { postgres: c.postgresImage, volumePermissions: c.volumePermissionsImage },
+        images: { postgres: c.postgresImage, volumePermissions: c.volumePermissionsImage, mongo: c.mongoImage, grafana: c.grafanaImage },
         workshop: {
             persistence: c.workshopPersistence,
             dbSize: c.workshopDbSize,
             backendImage: c.workshopBackendImage || undefined,
         },
+        todo: {
+            dbSize: c.todoDbSize,
+            appImage: c.todoAppImage,
+            // one host per stack, so students on one cluster do not share an Ingress host
+            ingressHost: c.todoIngressHost || `todo.${c.prefix}.labs.local`,
+            ingressClassName: c.todoIngressClassName,
+        },
+        movies: {
+            mongoReplicas: c.moviesMongoReplicas,
+            mongoSize: c.moviesMongoSize,
+            grafanaSize: c.moviesGrafanaSize,
+            catalogImage: c.moviesCatalogImage || undefined,
+        },
+        customer: { dbSize: c.customerDbSize, backendImage: c.customerBackendImage || undefined },
+        postgresHa: { replicas: c.postgresHaReplicas, size: c.postgresHaSize },
     };
 }
 

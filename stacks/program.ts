@@ -8,11 +8,17 @@ import { LabId, StackNaming } from "../components/naming";
 import { NfsStorage } from "../components/nfs-storage";
 import { StorageBackend } from "../components/storage-backend";
 import { WorkshopLab } from "../components/workshop-lab";
+import { TodoLab } from "../components/todo-lab";
+import { MoviesLab } from "../components/movies-lab";
+import { CustomerLab } from "../components/customer-lab";
+import { PostgresHaLab } from "../components/postgres-ha-lab";
 import { ConfigKey, LabsConfig, PROJECT } from "./config";
 
 /** Which config key enables each app that is left out when its image is not configured. */
 const APP_IMAGE_KEYS: Partial<Record<LabId, Record<string, ConfigKey>>> = {
     workshop: { backend: "workshopBackendImage" },
+    movies: { catalog: "moviesCatalogImage" },
+    customer: { backend: "customerBackendImage" },
 };
 
 function storageBackend(config: LabsConfig, naming: StackNaming, opts: pulumi.ComponentResourceOptions): StorageBackend {
@@ -55,14 +61,13 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
         );
         labs[lab] = { ...out, skippedApps };
     };
-    for (const lab of config.labs) {
-        switch (lab) {
-            case "workshop":
-                report(lab, new WorkshopLab("workshop", { ...context, ...config.workshop }, opts).outputs);
-                break;
-            default:
-                break;
-        }
-    }
+    const build: Record<LabId, () => LabOutputs> = {
+        workshop: () => new WorkshopLab("workshop", { ...context, ...config.workshop }, opts).outputs,
+        todo: () => new TodoLab("todo", { ...context, ...config.todo }, opts).outputs,
+        movies: () => new MoviesLab("movies", { ...context, ...config.movies }, opts).outputs,
+        customer: () => new CustomerLab("customer", { ...context, ...config.customer }, opts).outputs,
+        "postgres-ha": () => new PostgresHaLab("postgres-ha", { ...context, ...config.postgresHa }, opts).outputs,
+    };
+    for (const lab of config.labs) report(lab, build[lab]());
     return { prefix: config.prefix, storageMode: config.storage.mode, storageClassName: backend.storageClassName, labs };
 }

@@ -51,6 +51,21 @@ export function podTemplates(objs: K8sObject[]): PodTemplate[] {
         .map((o) => ({ owner: o, namespace: o.metadata.namespace, labels: o.spec.template.metadata?.labels ?? {}, spec: o.spec.template.spec }));
 }
 
+/**
+ * The pods the controllers will create: one per template, and per StatefulSet ordinal with
+ * the labels the StatefulSet controller adds to each pod.
+ */
+export function pods(objs: K8sObject[]): PodTemplate[] {
+    return podTemplates(objs).flatMap((p) =>
+        p.owner.kind !== "StatefulSet"
+            ? [p]
+            : Array.from({ length: p.owner.spec.replicas ?? 1 }, (_, i) => ({
+                  ...p,
+                  labels: { ...p.labels, "statefulset.kubernetes.io/pod-name": `${p.owner.metadata.name}-${i}`, "apps.kubernetes.io/pod-index": String(i) },
+              })),
+    );
+}
+
 export function containers(spec: K8sObject): K8sObject[] {
     return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
 }

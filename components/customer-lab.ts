@@ -1,0 +1,111 @@
+// Lab 003, customer backend (Java): Secret `db-pass`, PostgreSQL `customer-db` on the PV
+// `local-pv-1` through claim `pg-pv-claim`, and the students' backend; `app=customer` on
+// every object, so the seed's `kubectl delete ... -l app=customer` still finds them all.
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
+import { LabNamespace } from "./namespace";
+import { PersistentClaim } from "./persistent-claim";
+import { Postgres } from "./postgres";
+import { WebApp } from "./web-app";
+
+const LAB = "customer";
+const LAB_LABEL = { app: "customer" };
+const DB = { user: "root", database: "customer" };
+const BACKEND_PORT = 8080;
+
+export interface CustomerLabArgs extends LabContext {
+    dbSize: string;
+    backendImage?: string;
+}
+
+export class CustomerLab extends pulumi.ComponentResource {
+    readonly outputs: LabOutputs;
+
+    constructor(name: string, args: CustomerLabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:lab:Customer", name, {}, opts);
+        const { naming, backend } = args;
+        const db = { name: "customer-db", component: "database", extra: LAB_LABEL };
+        const labLabels = { ...naming.labLabels(LAB), ...LAB_LABEL };
+        const namespace = new LabNamespace(
+            `${name}-ns`,
+            {
+                name: naming.namespace("customer"),
+                labels: labLabels,
+                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: !!args.backendImage }),
+                holdsData: true,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        ).name;
+        const credentials = new Credentials(
+            `${name}-db-pass`,
+            { namespace, secretName: "db-pass", generate: { password: 24 }, labels: labLabels },
+            { parent: this },
+        );
+        const claim = new PersistentClaim(
+            `${name}-pg-pv-claim`,
+            {
+                lab: LAB,
+                backend,
+                namespace,
+                claimName: "pg-pv-claim",
+                volumeName: "local-pv-1",
+                size: args.dbSize,
+                labels: naming.appLabels(LAB, db),
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        );
+        const postgres = new Postgres(
+            `${name}-customer-db`,
+            {
+                lab: LAB,
+                naming,
+                app: db,
+                namespace,
+                name: "customer-db",
+                headlessServiceName: "customer-db-headless",
+                serviceName: "customer-db",
+                image: args.images.postgres,
+                volumePermissionsImage: args.images.volumePermissions,
+                auth: { username: DB.user, database: DB.database, credentials, passwordKey: "password" },
+                persistence: { kind: "existingClaim", claim },
+                backend,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        );
+        const endpoints = { "customer-db": endpoint(namespace, postgres.host, "customer-db", postgres.port) };
+        if (args.backendImage) {
+            const app = new WebApp(
+                `${name}-backend`,
+                {
+                    lab: LAB,
+                    naming,
+                    app: { name: "customer-backend", component: "backend", extra: LAB_LABEL },
+                    namespace,
+                    name: "customer-backend",
+                    image: args.backendImage,
+                    port: BACKEND_PORT,
+                    probe: { tcp: true },
+                    env: [
+                        { name: "POSTGRES_URL", value: `customer-db:${postgres.port}/${DB.database}` },
+                        { name: "POSTGRES_USER", value: DB.user },
+                        credentials.env("POSTGRES_PASSWORD", "password"),
+                    ],
+                    dependsOn: [postgres],
+                },
+                { parent: this },
+            );
+            Object.assign(endpoints, { "customer-backend": endpoint(namespace, app.host, "customer-backend", BACKEND_PORT) });
+        }
+        this.outputs = {
+            namespaces: [namespace],
+            endpoints,
+            secrets: { password: credentials.value("password") },
+            skippedApps: args.backendImage ? [] : ["backend"],
+        };
+        this.registerOutputs({ namespaces: this.outputs.namespaces });
+    }
+}

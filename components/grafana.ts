@@ -1,0 +1,102 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
+import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "./resources";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "./stateful-storage";
+import { StorageBackend } from "./storage-backend";
+import { volumePermissionsContainer } from "./volume-permissions";
+
+export const GRAFANA_PORT = 3000;
+/** uid of the grafana user in the official image. */
+const GRAFANA_UID = 472;
+const DATA_DIR = "/var/lib/grafana";
+
+export interface GrafanaArgs {
+    lab: LabId;
+    naming: StackNaming;
+    app: AppIdentity;
+    namespace: pulumi.Input<string>;
+    name: string;
+    headlessServiceName: string;
+    image: string;
+    volumePermissionsImage: string;
+    template: string;
+    size: string;
+    /** Holds the generated admin password under `passwordKey`. */
+    credentials: Credentials;
+    passwordKey: string;
+    backend: StorageBackend;
+    keepDataOnDestroy: boolean;
+}
+
+/** Grafana as a one-replica StatefulSet whose dashboards and settings live on a claim. */
+export class Grafana extends pulumi.ComponentResource {
+    readonly statefulSet: k8s.apps.v1.StatefulSet;
+    readonly service: k8s.core.v1.Service;
+    readonly host: pulumi.Output<string>;
+    readonly port = GRAFANA_PORT;
+
+    constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:app:Grafana", name, {}, opts);
+        const labels = args.naming.appLabels(args.lab, args.app);
+        const selector = args.naming.selectorLabels(args.lab, args.app);
+        const ns = args.namespace;
+        const ports = [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }];
+        const headless = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
+        this.service = new k8s.core.v1.Service(
+            name,
+            { metadata: { name: args.name, namespace: ns, labels }, spec: { type: "ClusterIP", selector, ports } },
+            { parent: this },
+        );
+        const templates: ClaimTemplateArgs = {
+            backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
+        };
+        const storage = claimTemplateStorage(name, templates);
+        const health: k8s.types.input.core.v1.HTTPGetAction = { path: "/api/health", port: "http" };
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            name,
+            {
+                metadata: { name: args.name, namespace: ns, labels },
+                spec: {
+                    serviceName: args.headlessServiceName,
+                    replicas: 1,
+                    selector: { matchLabels: selector },
+                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            enableServiceLinks: false,
+                            securityContext: podSecurity(GRAFANA_UID),
+                            initContainers: args.backend.needsVolumePermissions
+                                ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
+                                : [],
+                            containers: [
+                                {
+                                    name: "grafana",
+                                    image: args.image,
+                                    ports: [{ name: "http", containerPort: GRAFANA_PORT }],
+                                    env: [
+                                        { name: "GF_PATHS_DATA", value: DATA_DIR },
+                                        { name: "GF_SECURITY_ADMIN_USER", value: "admin" },
+                                        args.credentials.env("GF_SECURITY_ADMIN_PASSWORD", args.passwordKey),
+                                    ],
+                                    readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+                                    livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+                                    resources: RESOURCE_PRESETS.small,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: [{ name: args.template, mountPath: DATA_DIR }],
+                                },
+                            ],
+                        },
+                    },
+                    volumeClaimTemplates: [storage.volumeClaimTemplate],
+                },
+            },
+            statefulSetOptions(this, [headless, ...storage.waitFor]),
+        );
+        growClaims(name, templates, storage, this.statefulSet, this);
+        this.host = pulumi.output(ns).apply((n) => serviceHost(args.name, n));
+        this.registerOutputs({ statefulSet: this.statefulSet.metadata.name });
+    }
+}

@@ -1,0 +1,224 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
+import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "./resources";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "./stateful-storage";
+import { StorageBackend } from "./storage-backend";
+import { volumePermissionsContainer } from "./volume-permissions";
+
+export const MONGO_PORT = 27017;
+/** uid/gid of the mongodb user in the official image. */
+const MONGO_UID = 999;
+const DATA_DIR = "/data/db";
+const KEYFILE_DIR = "/etc/mongo-keyfile";
+
+export interface MongoReplicaSetArgs {
+    lab: LabId;
+    naming: StackNaming;
+    app: AppIdentity;
+    namespace: pulumi.Input<string>;
+    /** StatefulSet name; members are `<name>-0.<headless>...`. */
+    name: string;
+    headlessServiceName: string;
+    replicaSetName: string;
+    replicas: number;
+    image: string;
+    volumePermissionsImage: string;
+    template: string;
+    size: string;
+    rootUsername: string;
+    /** Holds `rootPasswordKey` and `keyfileKey` (the members' shared key). */
+    credentials: Credentials;
+    rootPasswordKey: string;
+    keyfileKey: string;
+    backend: StorageBackend;
+    keepDataOnDestroy: boolean;
+}
+
+/** Member host names: FQDNs, so the replica-set config resolves from any namespace. */
+export function mongoMembers(sts: string, headless: string, namespace: string, replicas: number): string[] {
+    return Array.from({ length: replicas }, (_, i) => `${sts}-${i}.${serviceHost(headless, namespace)}:${MONGO_PORT}`);
+}
+
+// Idempotent: initiates a replica set that is not yet initiated, adds configured members it
+// lacks, and otherwise changes nothing. The password comes from the env, never argv.
+const INITIATE_JS = `
+const rsName = process.env.REPLICA_SET;
+const members = process.env.MEMBERS.split(" ");
+function admin(host) {
+  const conn = new Mongo("mongodb://" + host + "/admin?directConnection=true");
+  const a = conn.getDB("admin");
+  a.auth(process.env.MONGO_ROOT_USERNAME, process.env.MONGO_ROOT_PASSWORD);
+  return a;
+}
+function check(r, what) { if (r.ok !== 1) { printjson(r); throw new Error(what + " failed"); } return r; }
+let a = admin(members[0]);
+const status = a.runCommand({ replSetGetStatus: 1 });
+if (status.ok !== 1 && status.code === 94) {
+  check(a.runCommand({ replSetInitiate: { _id: rsName, members: members.map((host, i) => ({ _id: i, host })) } }), "replSetInitiate");
+  print("initiated " + rsName + " with " + members.join(", "));
+} else {
+  check(status, "replSetGetStatus");
+  const primary = status.members.find((m) => m.stateStr === "PRIMARY");
+  if (!primary) throw new Error("no primary yet; retrying");
+  a = admin(primary.name);
+  const conf = check(a.runCommand({ replSetGetConfig: 1 }), "replSetGetConfig").config;
+  const missing = members.filter((h) => !conf.members.some((m) => m.host === h));
+  if (missing.length === 0) {
+    print(rsName + " already has " + conf.members.map((m) => m.host).join(", ") + ": nothing to do");
+  } else {
+    let id = Math.max(...conf.members.map((m) => m._id)) + 1;
+    for (const host of missing) conf.members.push({ _id: id++, host });
+    conf.version += 1;
+    check(a.runCommand({ replSetReconfig: conf }), "replSetReconfig");
+    print("added " + missing.join(", ") + " to " + rsName);
+  }
+}
+`;
+
+const WAIT_AND_INITIATE = `set -eu
+for host in $MEMBERS; do
+  until mongosh --quiet "mongodb://$host/admin?directConnection=true" --eval "db.adminCommand('ping').ok" >/dev/null 2>&1; do
+    echo "waiting for $host"; sleep 3
+  done
+done
+exec mongosh --quiet --nodb --file /scripts/initiate.js
+`;
+
+/** A MongoDB replica set: StatefulSet, headless Service, shared keyFile, self-initiation. */
+export class MongoReplicaSet extends pulumi.ComponentResource {
+    readonly statefulSet: k8s.apps.v1.StatefulSet;
+    readonly headlessService: k8s.core.v1.Service;
+    readonly initiation: k8s.batch.v1.Job;
+    /** FQDN host:port of every member. */
+    readonly members: pulumi.Output<string[]>;
+
+    constructor(name: string, args: MongoReplicaSetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:database:MongoReplicaSet", name, {}, opts);
+        const labels = args.naming.appLabels(args.lab, args.app);
+        const selector = args.naming.selectorLabels(args.lab, args.app);
+        const ns = args.namespace;
+        const c = args.credentials;
+
+        this.headlessService = headlessService(
+            `${name}-headless`,
+            { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports: [{ name: "mongodb", port: MONGO_PORT, targetPort: "mongodb" }] },
+            this,
+        );
+        const templates: ClaimTemplateArgs = {
+            backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: args.template, size: args.size, replicas: args.replicas, labels,
+        };
+        const storage = claimTemplateStorage(name, templates);
+        const env = [
+            { name: "MONGO_INITDB_ROOT_USERNAME", value: args.rootUsername },
+            c.env("MONGO_INITDB_ROOT_PASSWORD", args.rootPasswordKey),
+        ];
+        const ping: k8s.types.input.core.v1.ExecAction = { command: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"] };
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            name,
+            {
+                metadata: { name: args.name, namespace: ns, labels },
+                spec: {
+                    serviceName: args.headlessServiceName,
+                    replicas: args.replicas,
+                    selector: { matchLabels: selector },
+                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            enableServiceLinks: false,
+                            securityContext: podSecurity(MONGO_UID),
+                            initContainers: [
+                                ...(args.backend.needsVolumePermissions
+                                    ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: MONGO_UID, gid: MONGO_UID })]
+                                    : []),
+                                {
+                                    // mongod refuses a keyfile readable by group or others, and a Secret
+                                    // volume with fsGroup is group-readable: copy it, owned by mongod, 0400.
+                                    name: "keyfile",
+                                    image: args.image,
+                                    command: ["sh", "-c", `cp /keyfile-secret/keyfile ${KEYFILE_DIR}/keyfile && chmod 0400 ${KEYFILE_DIR}/keyfile`],
+                                    resources: RESOURCE_PRESETS.nano,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: [
+                                        { name: "keyfile-secret", mountPath: "/keyfile-secret", readOnly: true },
+                                        { name: "keyfile", mountPath: KEYFILE_DIR },
+                                    ],
+                                },
+                            ],
+                            containers: [
+                                {
+                                    name: "mongo",
+                                    image: args.image,
+                                    // args, not command: the image's entrypoint creates the root user on first start.
+                                    args: ["mongod", "--replSet", args.replicaSetName, "--bind_ip_all", "--keyFile", `${KEYFILE_DIR}/keyfile`, "--wiredTigerCacheSizeGB", "0.25"],
+                                    ports: [{ name: "mongodb", containerPort: MONGO_PORT }],
+                                    env,
+                                    readinessProbe: { exec: ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
+                                    livenessProbe: { exec: ping, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
+                                    resources: RESOURCE_PRESETS.small,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: [
+                                        { name: args.template, mountPath: DATA_DIR },
+                                        { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
+                                    ],
+                                },
+                            ],
+                            volumes: [c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440), { name: "keyfile", emptyDir: { medium: "Memory" } }],
+                        },
+                    },
+                    volumeClaimTemplates: [storage.volumeClaimTemplate],
+                },
+            },
+            statefulSetOptions(this, [this.headlessService, ...storage.waitFor]),
+        );
+        growClaims(name, templates, storage, this.statefulSet, this);
+
+        this.members = pulumi.output(ns).apply((n) => mongoMembers(args.name, args.headlessServiceName, n, args.replicas));
+        const script = new k8s.core.v1.ConfigMap(
+            `${name}-initiate`,
+            { metadata: { name: `${args.name}-initiate`, namespace: ns, labels }, data: { "initiate.js": INITIATE_JS } },
+            { parent: this },
+        );
+        const jobLabels = args.naming.appLabels(args.lab, { name: `${args.app.name}-initiate`, component: "database-setup" });
+        this.initiation = new k8s.batch.v1.Job(
+            `${name}-initiate`,
+            {
+                metadata: { name: `${args.name}-initiate`, namespace: ns, labels: jobLabels },
+                spec: {
+                    backoffLimit: 20,
+                    template: {
+                        metadata: { labels: jobLabels },
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            enableServiceLinks: false,
+                            securityContext: podSecurity(MONGO_UID),
+                            containers: [
+                                {
+                                    name: "initiate",
+                                    image: args.image,
+                                    command: ["sh", "-c", WAIT_AND_INITIATE],
+                                    env: [
+                                        { name: "REPLICA_SET", value: args.replicaSetName },
+                                        { name: "MEMBERS", value: this.members.apply((m) => m.join(" ")) },
+                                        { name: "MONGO_ROOT_USERNAME", value: args.rootUsername },
+                                        c.env("MONGO_ROOT_PASSWORD", args.rootPasswordKey),
+                                    ],
+                                    resources: RESOURCE_PRESETS.micro,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }],
+                                },
+                            ],
+                            volumes: [{ name: "scripts", configMap: { name: `${args.name}-initiate` } }],
+                        },
+                    },
+                },
+            },
+            // A changed member list changes the (immutable) pod template: the Job is replaced and
+            // runs again, adding the new members; otherwise it stays done.
+            { parent: this, dependsOn: [this.statefulSet, script] },
+        );
+        this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, members: this.members });
+    }
+}

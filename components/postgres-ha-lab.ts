@@ -1,0 +1,87 @@
+// Lab 004, PostgreSQL with 3 replicas: the seed's three pods were three unrelated
+// databases; here ordinal 0 is the primary and the others stream from it as hot standbys.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
+import { LabNamespace } from "./namespace";
+import { Postgres } from "./postgres";
+
+const LAB = "postgres-ha";
+const DB = { user: "labuser", database: "database" };
+
+export interface PostgresHaLabArgs extends LabContext {
+    replicas: number;
+    size: string;
+}
+
+export class PostgresHaLab extends pulumi.ComponentResource {
+    readonly outputs: LabOutputs;
+    readonly postgres: Postgres;
+
+    constructor(name: string, args: PostgresHaLabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:lab:PostgresHa", name, {}, opts);
+        const { naming, backend } = args;
+        const app = { name: "postgres-sts", component: "database", extra: { app: "postgres-sts" } };
+        const labels = naming.appLabels(LAB, app);
+        const namespace = new LabNamespace(
+            `${name}-ns`,
+            {
+                name: naming.namespace("postgres-ha"),
+                labels: naming.labLabels(LAB),
+                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: false }),
+                holdsData: true,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this },
+        ).name;
+        const settings = new k8s.core.v1.ConfigMap(
+            `${name}-config-map`,
+            { metadata: { name: "config-map", namespace, labels }, data: { "postgres-db": DB.database, "postgres-user": DB.user } },
+            { parent: this },
+        );
+        const credentials = new Credentials(
+            `${name}-database-secret`,
+            { namespace, secretName: "database-secret", generate: { "postgres-pass": 24, "replication-pass": 24 }, labels },
+            { parent: this },
+        );
+        this.postgres = new Postgres(
+            `${name}-postgres`,
+            {
+                lab: LAB,
+                naming,
+                app,
+                namespace,
+                name: "postgres-sts",
+                headlessServiceName: "postgres-headless",
+                serviceName: "postgres-primary",
+                image: args.images.postgres,
+                volumePermissionsImage: args.images.volumePermissions,
+                auth: {
+                    username: DB.user,
+                    database: DB.database,
+                    credentials,
+                    passwordKey: "postgres-pass",
+                    settings: { configMap: "config-map", usernameKey: "postgres-user", databaseKey: "postgres-db" },
+                },
+                persistence: { kind: "claimTemplate", template: "postgres-data", size: args.size },
+                replication: { replicas: args.replicas, passwordKey: "replication-pass", readServiceName: "postgres-read" },
+                backend,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this, dependsOn: [settings] },
+        );
+        this.outputs = {
+            namespaces: [namespace],
+            endpoints: {
+                "postgres-primary": endpoint(namespace, this.postgres.host, "postgres-primary", this.postgres.port),
+                "postgres-read": endpoint(namespace, namespace.apply((ns) => `postgres-read.${ns}.svc.cluster.local`), "postgres-read", this.postgres.port),
+            },
+            secrets: {
+                primaryUrl: pulumi.interpolate`postgresql://${DB.user}:${credentials.value("postgres-pass")}@${this.postgres.host}:${this.postgres.port}/${DB.database}`,
+            },
+            skippedApps: [],
+        };
+        this.registerOutputs({ namespaces: this.outputs.namespaces });
+    }
+}

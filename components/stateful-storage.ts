@@ -1,0 +1,108 @@
+// What every StatefulSet with claim templates needs from the storage backend: a static PV
+// reserved for each `<template>-<sts>-<ordinal>` claim, a template bound to the backend's
+// class, and growth without replacing anything.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { claimGrowthPatch, warnIfGrowthRefused } from "./growth";
+import { Labels, LabId, templateClaimName } from "./naming";
+import { StorageBackend } from "./storage-backend";
+
+export interface ClaimTemplateArgs {
+    backend: StorageBackend;
+    lab: LabId;
+    namespace: pulumi.Input<string>;
+    statefulSet: string;
+    template: string;
+    size: string;
+    replicas: number;
+    labels: Labels;
+}
+
+export interface ClaimTemplateStorage {
+    volumeClaimTemplate: k8s.types.input.core.v1.PersistentVolumeClaim;
+    /** PVs (and their preparation) the StatefulSet's pods need before they can mount. */
+    waitFor: pulumi.Resource[];
+    claimNames: string[];
+}
+
+/** Static PVs for each ordinal and the claim template that binds to them. */
+export function claimTemplateStorage(name: string, a: ClaimTemplateArgs): ClaimTemplateStorage {
+    const waitFor: pulumi.Resource[] = [];
+    const claimNames = Array.from({ length: a.replicas }, (_, i) => {
+        const claim = templateClaimName(a.template, a.statefulSet, i);
+        const volume = a.backend.persistentVolume(`${name}-pv-${i}`, {
+            lab: a.lab,
+            volumeName: claim,
+            claim: { namespace: a.namespace, name: claim },
+            size: a.size,
+            labels: a.labels,
+        });
+        waitFor.push(volume.pv, ...volume.ready);
+        return claim;
+    });
+    return {
+        volumeClaimTemplate: {
+            metadata: { name: a.template, labels: a.labels },
+            spec: {
+                storageClassName: a.backend.storageClassName,
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: a.size } },
+            },
+        },
+        waitFor,
+        claimNames,
+    };
+}
+
+/**
+ * Options every StatefulSet with claim templates gets: templates are immutable, so a changed
+ * size would replace the StatefulSet; it is ignored here and grown by `growClaims` instead.
+ */
+export function statefulSetOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions {
+    return { parent, dependsOn, ignoreChanges: ["spec.volumeClaimTemplates"] };
+}
+
+/** The claim retention of a StatefulSet: scale-down never deletes data; deletion only when asked. */
+export function claimRetention(keepDataOnDestroy: boolean): k8s.types.input.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy {
+    return { whenDeleted: keepDataOnDestroy ? "Retain" : "Delete", whenScaled: "Retain" };
+}
+
+/** After the StatefulSet exists: patch its claims to the configured size, or say why not. */
+export function growClaims(
+    name: string,
+    a: ClaimTemplateArgs,
+    storage: ClaimTemplateStorage,
+    statefulSet: k8s.apps.v1.StatefulSet,
+    parent: pulumi.Resource,
+): void {
+    if (a.backend.canExpand) {
+        storage.claimNames.forEach((claim, i) =>
+            claimGrowthPatch(`${name}-grow-${i}`, { namespace: a.namespace, name: claim }, a.size, { parent, dependsOn: [statefulSet] }),
+        );
+        return;
+    }
+    warnIfGrowthRefused(
+        a.backend,
+        `StatefulSet ${a.statefulSet} claims ${a.template}-*`,
+        statefulSet.spec.volumeClaimTemplates.apply((t) => t?.find((x) => x.metadata?.name === a.template)?.spec?.resources?.requests?.storage),
+        a.size,
+        statefulSet,
+    );
+}
+
+/** The headless Service that gives a StatefulSet's pods stable DNS names; its name is literal. */
+export function headlessService(
+    name: string,
+    a: { serviceName: string; namespace: pulumi.Input<string>; labels: Labels; selector: Labels; ports: k8s.types.input.core.v1.ServicePort[] },
+    parent: pulumi.Resource,
+): k8s.core.v1.Service {
+    return new k8s.core.v1.Service(
+        name,
+        {
+            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels },
+            // pods resolve before they are ready: replication and replica-set members find each other
+            spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: a.selector, ports: a.ports },
+        },
+        { parent },
+    );
+}

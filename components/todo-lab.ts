@@ -1,0 +1,206 @@
+// Lab 001, stateful Flask todo: PostgreSQL in namespace `postgres` with its settings in a
+// ConfigMap and its password in a Secret, the Flask app in `stateful-namespace` migrating
+// its schema itself, and an Ingress in a third namespace reaching the app through an
+// ExternalName Service, as the seed teaches.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
+import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
+import { LabNamespace } from "./namespace";
+import { PersistentClaim } from "./persistent-claim";
+import { Postgres } from "./postgres";
+import { WebApp } from "./web-app";
+
+const LAB = "todo";
+const DB = { name: "postgres", user: "todo", database: "todo" };
+const APP_PORT = 5000;
+
+export interface TodoLabArgs extends LabContext {
+    dbSize: string;
+    appImage: string;
+    ingressHost: string;
+    ingressClassName: string;
+}
+
+// The seed ran `flask db init/migrate/upgrade` by hand with kubectl exec. Here an init
+// container does it before every start: it creates the migrations when the image ships none,
+// and `upgrade` is a no-op when the schema is current.
+const MIGRATE = `set -eu
+if [ ! -d migrations ]; then flask db init && flask db migrate -m "initial schema"; fi
+flask db upgrade
+`;
+
+export class TodoLab extends pulumi.ComponentResource {
+    readonly outputs: LabOutputs;
+
+    constructor(name: string, args: TodoLabArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:lab:Todo", name, {}, opts);
+        const { naming, backend } = args;
+        const db = { name: "postgres", component: "database", extra: { app: "postgres" } };
+        const flask = { name: "stateful-flask", component: "backend", extra: { app: "stateful-flask" } };
+        const namespace = (key: string, base: string, holdsData: boolean, unknownAppUser: boolean) =>
+            new LabNamespace(
+                `${name}-${key}`,
+                {
+                    name: naming.namespace(base),
+                    labels: naming.labLabels(LAB),
+                    enforce: podSecurityLevel({ rootInit: holdsData && backend.needsVolumePermissions, unknownAppUser }),
+                    holdsData,
+                    keepDataOnDestroy: args.keepDataOnDestroy,
+                },
+                { parent: this },
+            ).name;
+        const dbNs = namespace("postgres-ns", "postgres", true, false);
+        const appNs = namespace("app-ns", "stateful-namespace", false, true);
+        const ingressNs = namespace("ingress-ns", "todo-ingress", false, false);
+
+        const dbLabels = naming.appLabels(LAB, db);
+        // Non-secret settings only: the seed's password in a ConfigMap is exactly what not to do.
+        const settings = new k8s.core.v1.ConfigMap(
+            `${name}-postgres-config`,
+            { metadata: { name: "postgres-config", namespace: dbNs, labels: dbLabels }, data: { POSTGRES_DB: DB.database, POSTGRES_USER: DB.user } },
+            { parent: this },
+        );
+        const credentials = new Credentials(
+            `${name}-postgres-secret`,
+            { namespace: dbNs, secretName: "postgres-secret", generate: { POSTGRES_PASSWORD: 24 }, labels: dbLabels },
+            { parent: this },
+        );
+        const claim = new PersistentClaim(
+            `${name}-postgres-pvc`,
+            { lab: LAB, backend, namespace: dbNs, claimName: "postgres-pvc", volumeName: "postgres-pv", size: args.dbSize, labels: dbLabels, keepDataOnDestroy: args.keepDataOnDestroy },
+            { parent: this },
+        );
+        const postgres = new Postgres(
+            `${name}-postgres`,
+            {
+                lab: LAB,
+                naming,
+                app: db,
+                namespace: dbNs,
+                name: DB.name,
+                headlessServiceName: "postgres-headless",
+                serviceName: "postgres",
+                image: args.images.postgres,
+                volumePermissionsImage: args.images.volumePermissions,
+                auth: {
+                    username: DB.user,
+                    database: DB.database,
+                    credentials,
+                    passwordKey: "POSTGRES_PASSWORD",
+                    settings: { configMap: "postgres-config", usernameKey: "POSTGRES_USER", databaseKey: "POSTGRES_DB" },
+                },
+                persistence: { kind: "existingClaim", claim },
+                backend,
+                keepDataOnDestroy: args.keepDataOnDestroy,
+            },
+            { parent: this, dependsOn: [settings] },
+        );
+
+        // Secrets do not cross namespaces: the app's namespace gets its own, built from the
+        // same generated password.
+        const dbHost = postgres.host;
+        const appCredentials = new Credentials(
+            `${name}-app-db`,
+            {
+                namespace: appNs,
+                secretName: "stateful-flask-db",
+                generate: {},
+                derive: () => {
+                    const password = credentials.value("POSTGRES_PASSWORD");
+                    return {
+                        POSTGRES_PASSWORD: password,
+                        DATABASE_URL: pulumi.interpolate`postgresql://${DB.user}:${password}@${dbHost}:${postgres.port}/${DB.database}`,
+                    };
+                },
+                labels: naming.appLabels(LAB, flask),
+            },
+            { parent: this },
+        );
+        const env = [
+            { name: "POSTGRES_HOST", value: dbHost },
+            { name: "POSTGRES_PORT", value: String(postgres.port) },
+            { name: "POSTGRES_DB", value: DB.database },
+            { name: "POSTGRES_USER", value: DB.user },
+            appCredentials.env("POSTGRES_PASSWORD", "POSTGRES_PASSWORD"),
+            appCredentials.env("DATABASE_URL", "DATABASE_URL"),
+            appCredentials.env("SQLALCHEMY_DATABASE_URI", "DATABASE_URL"),
+        ];
+        const app = new WebApp(
+            `${name}-app`,
+            {
+                lab: LAB,
+                naming,
+                app: flask,
+                namespace: appNs,
+                name: "stateful-flask",
+                image: args.appImage,
+                port: APP_PORT,
+                // the app's paths are the students' own: a TCP check cannot be wrong
+                probe: { tcp: true },
+                env,
+                initContainers: [
+                    {
+                        name: "migrate",
+                        image: args.appImage,
+                        command: ["sh", "-c", MIGRATE],
+                        env,
+                        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    },
+                ],
+                dependsOn: [postgres],
+            },
+            { parent: this },
+        );
+
+        // The Ingress lives in its own namespace; an ExternalName Service there points at the app.
+        const ingressLabels = naming.appLabels(LAB, { name: "stateful-flask-ingress", component: "ingress" });
+        const external = new k8s.core.v1.Service(
+            `${name}-external`,
+            {
+                metadata: { name: "stateful-flask", namespace: ingressNs, labels: ingressLabels },
+                spec: { type: "ExternalName", externalName: app.host, ports: [{ name: "http", port: APP_PORT }] },
+            },
+            { parent: this },
+        );
+        new k8s.networking.v1.Ingress(
+            `${name}-ingress`,
+            {
+                metadata: {
+                    name: "stateful-flask",
+                    namespace: ingressNs,
+                    labels: ingressLabels,
+                    // Only an ingress controller reports an address; the lab is complete without
+                    // one (minikube: `minikube addons enable ingress`), so do not wait for it.
+                    annotations: { "pulumi.com/skipAwait": "true" },
+                },
+                spec: {
+                    ingressClassName: args.ingressClassName,
+                    rules: [
+                        {
+                            host: args.ingressHost,
+                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "stateful-flask", port: { number: APP_PORT } } } }] },
+                        },
+                    ],
+                },
+            },
+            { parent: this, dependsOn: [external] },
+        );
+
+        this.outputs = {
+            namespaces: [dbNs, appNs, ingressNs],
+            endpoints: {
+                postgres: endpoint(dbNs, postgres.host, "postgres", postgres.port),
+                app: endpoint(appNs, app.host, "stateful-flask", APP_PORT),
+                ingress: {
+                    address: pulumi.output(`http://${args.ingressHost}/`),
+                    portForward: pulumi.output(`kubectl -n ingress-nginx port-forward service/ingress-nginx-controller 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),
+                },
+            },
+            secrets: { databaseUrl: appCredentials.value("DATABASE_URL") },
+            skippedApps: [],
+        };
+        this.registerOutputs({ namespaces: this.outputs.namespaces });
+    }
+}
