@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { PROJECT, loadConfig } from "../stacks/config";
-import { StackOutputs, program } from "../stacks/program";
+import { program } from "../stacks/program";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -64,10 +64,31 @@ export function isClusterScoped(kind: string): boolean {
     return NAMESPACED_FREE.has(kind);
 }
 
-const mocks = (records: RegisteredResource[]): pulumi.runtime.Mocks => ({
+function getPath(o: any, path: string): unknown {
+    return path.split(".").reduce((x, k) => (x == null ? undefined : x[k]), o);
+}
+
+function setPath(o: any, path: string, v: unknown): void {
+    const keys = path.split(".");
+    const last = keys.pop()!;
+    const parent = keys.reduce((x, k) => (x[k] ??= {}), o);
+    if (v === undefined) delete parent[last];
+    else parent[last] = v;
+}
+
+const mocks = (
+    records: RegisteredResource[],
+    options: Map<string, RegisteredResource["options"]>,
+    previous?: StackRun,
+): pulumi.runtime.Mocks => ({
     newResource(args: pulumi.runtime.MockResourceArgs) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+        // As the engine does on an update: an ignored path keeps the value it had before.
+        const before = previous?.resources.find((r) => r.type === args.type && r.name === args.name);
+        for (const path of (before && options.get(`${args.type}::${args.name}`)?.ignoreChanges) || []) {
+            setPath(inputs, path, structuredClone(getPath(before!.inputs, path)));
+        }
         const state: Record<string, any> = { ...inputs };
         if (args.type.startsWith("kubernetes:") && kindOf(args.type) && !args.type.startsWith("kubernetes:index:")) {
             // The provider autonames objects without metadata.name: `<resource name>-<8 chars>`.
@@ -94,17 +115,34 @@ export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
 /**
  * Runs the stack program under mocks with `config` (`<project>:<key>` → string, as the engine
  * passes it). Never throws: a failed run reports `error` and what was registered before it.
+ * With `previous` (the run before, as the last `pulumi up`), ignored changes are applied as
+ * the engine would.
  */
-export function runStack(config: Record<string, string>, stack = "test"): Promise<StackRun> {
-    // The mock runtime is process-global: runs take turns.
-    const next = queue.then(() => runStackNow(config, stack));
-    queue = next.catch(() => undefined);
-    return next;
+export function runStack(config: Record<string, string>, stack = "test", previous?: StackRun): Promise<StackRun> {
+    return runUnderMocks((rootOptions) => program(loadConfig(), rootOptions), config, stack, previous);
 }
 
 let queue: Promise<unknown> = Promise.resolve();
 
-async function runStackNow(config: Record<string, string>, stack: string): Promise<StackRun> {
+/** Runs any program (a stack or a single component) under mocks; see runStack. */
+export function runUnderMocks(
+    fn: (rootOptions: pulumi.ComponentResourceOptions) => unknown,
+    config: Record<string, string> = {},
+    stack = "test",
+    previous?: StackRun,
+): Promise<StackRun> {
+    // The mock runtime is process-global: runs take turns.
+    const next = queue.then(() => runNow(fn, config, stack, previous));
+    queue = next.catch(() => undefined);
+    return next;
+}
+
+async function runNow(
+    fn: (rootOptions: pulumi.ComponentResourceOptions) => unknown,
+    config: Record<string, string>,
+    stack: string,
+    previous?: StackRun,
+): Promise<StackRun> {
     const resources: RegisteredResource[] = [];
     // Mocks do not see resource options; a transformation on the root does, for every child.
     const options = new Map<string, RegisteredResource["options"]>();
@@ -117,11 +155,11 @@ async function runStackNow(config: Record<string, string>, stack: string): Promi
     const originalWarn = console.warn;
     console.warn = (...a: unknown[]) => warnings.push(a.join(" ").replace(/^warning: \[runtime\] /, ""));
     try {
-        await pulumi.runtime.setMocks(mocks(resources), PROJECT, stack, false);
+        await pulumi.runtime.setMocks(mocks(resources, options, previous), PROJECT, stack, false);
         pulumi.runtime.setAllConfig(config);
-        let outputs: StackOutputs;
+        let outputs: unknown;
         try {
-            outputs = program(loadConfig(), { transformations: [observe] });
+            outputs = fn({ transformations: [observe] });
         } catch (error) {
             return { resources, error: error as Error, warnings };
         }

@@ -1,0 +1,217 @@
+import * as assert from "assert";
+import { Credentials } from "../components/credentials";
+import { HostPathStorage } from "../components/hostpath-storage";
+import { StackNaming } from "../components/naming";
+import { PGDATA, Postgres } from "../components/postgres";
+import { StackRun, runUnderMocks } from "../scripts/mock-runtime";
+import { K8sObject, containers, objects, ofKind, one, pods, resourcesOfType, run, selects } from "./objects";
+
+function env(c: K8sObject, name: string): K8sObject {
+    const e = (c.env ?? []).find((x: K8sObject) => x.name === name);
+    assert.ok(e, `${c.name}: no env ${name}`);
+    return e;
+}
+
+describe("Postgres (labs:database:Postgres)", () => {
+    describe("single instance (workshop db)", () => {
+        let objs: K8sObject[];
+        before(async () => (objs = objects(await run("dev", { labs: ["workshop"] }))));
+
+        it("keeps PGDATA in a subdirectory of the mounted volume", () => {
+            const sts = one(objs, "StatefulSet", "db");
+            const pg = sts.spec.template.spec.containers[0];
+            assert.strictEqual(env(pg, "PGDATA").value, PGDATA);
+            assert.ok(PGDATA.startsWith(`${pg.volumeMounts[0].mountPath}/`) && PGDATA !== pg.volumeMounts[0].mountPath);
+        });
+
+        it("probes readiness and liveness with pg_isready", () => {
+            const pg = one(objs, "StatefulSet", "db").spec.template.spec.containers[0];
+            for (const p of [pg.readinessProbe, pg.livenessProbe]) assert.match(p.exec.command.join(" "), /pg_isready .*-U "\$POSTGRES_USER" -d "\$POSTGRES_DB"/);
+        });
+
+        it("names its headless Service literally and reads the password from the Secret", () => {
+            const sts = one(objs, "StatefulSet", "db");
+            assert.strictEqual(sts.spec.serviceName, "db-headless");
+            const h = one(objs, "Service", "db-headless");
+            assert.strictEqual(h.spec.clusterIP, "None");
+            assert.strictEqual(h.spec.publishNotReadyAddresses, true);
+            assert.deepStrictEqual(env(sts.spec.template.spec.containers[0], "POSTGRES_PASSWORD").valueFrom, { secretKeyRef: { name: "db-credentials", key: "password" } });
+        });
+
+        it("runs as the postgres user, root only in the init container that fixes ownership on hostPath", () => {
+            const spec = one(objs, "StatefulSet", "db").spec.template.spec;
+            assert.strictEqual(spec.securityContext.runAsUser, 999);
+            assert.strictEqual(spec.securityContext.runAsNonRoot, true);
+            const init = spec.initContainers.find((c: K8sObject) => c.name === "volume-permissions");
+            assert.strictEqual(init.securityContext.runAsUser, 0);
+            assert.strictEqual(env(init, "OWNER").value, "999:999");
+            assert.strictEqual(env(init, "DIR").value, spec.containers[0].volumeMounts[0].mountPath);
+            assert.deepStrictEqual(init.securityContext.capabilities, { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] });
+        });
+    });
+
+    describe("replicated (postgres-ha)", () => {
+        let objs: K8sObject[];
+        before(async () => (objs = objects(await run("nfs", { labs: ["postgres-ha"] }))));
+
+        it("is a 3-pod StatefulSet with one claim template bound to the stack's class", () => {
+            const sts = one(objs, "StatefulSet", "postgres-sts");
+            assert.strictEqual(sts.spec.replicas, 3);
+            assert.strictEqual(sts.spec.serviceName, "postgres-headless");
+            const [t] = sts.spec.volumeClaimTemplates;
+            assert.strictEqual(t.metadata.name, "postgres-data");
+            assert.strictEqual(t.spec.resources.requests.storage, "200Mi");
+            assert.strictEqual(t.spec.storageClassName, "nfs-labs-nfs");
+        });
+
+        it("routes writes to ordinal 0 only and reads to every member", () => {
+            const all = pods(objs).filter((p) => p.owner.metadata.name === "postgres-sts");
+            const selected = (svc: string) => all.filter((p) => selects(one(objs, "Service", svc).spec.selector, p.labels)).map((p) => p.labels["statefulset.kubernetes.io/pod-name"]);
+            assert.deepStrictEqual(selected("postgres-primary"), ["postgres-sts-0"]);
+            assert.deepStrictEqual(selected("postgres-read"), ["postgres-sts-0", "postgres-sts-1", "postgres-sts-2"]);
+        });
+
+        it("clones standbys from the primary with pg_basebackup -R, keeping existing data", () => {
+            const spec = one(objs, "StatefulSet", "postgres-sts").spec.template.spec;
+            const clone = spec.initContainers.find((c: K8sObject) => c.name === "clone-primary");
+            const script = clone.command[2];
+            assert.match(script, /pg_basebackup -h "\$PRIMARY_HOST" -p 5432 -U replicator -D "\$PGDATA.clone" -R -X stream/);
+            assert.match(script, /if \[ "\$ordinal" = "0" \]; then .*exit 0; fi/);
+            assert.match(script, /if \[ -s "\$PGDATA\/PG_VERSION" \]; then .*exit 0; fi/);
+            assert.strictEqual(env(clone, "PRIMARY_HOST").value, "postgres-sts-0.postgres-headless");
+            assert.deepStrictEqual(env(clone, "REPLICATION_PASSWORD").valueFrom, { secretKeyRef: { name: "database-secret", key: "replication-pass" } });
+            // ownership is fixed before the clone writes
+            assert.deepStrictEqual(spec.initContainers.map((c: K8sObject) => c.name), ["volume-permissions", "clone-primary"]);
+        });
+
+        it("creates the replication role on the primary's first start, password from the env", () => {
+            const cm = one(objs, "ConfigMap", "postgres-sts-initdb");
+            const script = cm.data["10-replication.sh"];
+            assert.match(script, /CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'pw';/);
+            assert.match(script, /-v pw="\$REPLICATION_PASSWORD"/);
+            assert.match(script, /host replication replicator all scram-sha-256/);
+            const pg = one(objs, "StatefulSet", "postgres-sts").spec.template.spec.containers[0];
+            assert.ok(pg.volumeMounts.some((m: K8sObject) => m.name === "initdb" && m.mountPath === "/docker-entrypoint-initdb.d"));
+        });
+
+        it("reads user and database from the ConfigMap, as the seed does", () => {
+            const pg = one(objs, "StatefulSet", "postgres-sts").spec.template.spec.containers[0];
+            assert.deepStrictEqual(env(pg, "POSTGRES_USER").valueFrom, { configMapKeyRef: { name: "config-map", key: "postgres-user" } });
+            assert.deepStrictEqual(env(pg, "POSTGRES_DB").valueFrom, { configMapKeyRef: { name: "config-map", key: "postgres-db" } });
+            assert.ok(!JSON.stringify(one(objs, "ConfigMap", "config-map").data).match(/pass/i));
+        });
+
+        it("reserves one static PV per ordinal", () => {
+            const reserved = ofKind(objs, "PersistentVolume").map((pv) => pv.spec.claimRef.name).sort();
+            assert.deepStrictEqual(reserved, ["postgres-data-postgres-sts-0", "postgres-data-postgres-sts-1", "postgres-data-postgres-sts-2"]);
+        });
+    });
+
+    describe("growing a volume", () => {
+        describe("on a static backend (hostPath)", () => {
+            let before_: StackRun;
+            let after: StackRun;
+            before(async () => {
+                before_ = await run("dev", { labs: ["postgres-ha", "customer"] });
+                after = await runGrown(before_);
+            });
+            async function runGrown(prev: StackRun): Promise<StackRun> {
+                const { runStack } = await import("../scripts/mock-runtime");
+                const { withConfig } = await import("./objects");
+                const r = await runStack(withConfig("dev", { labs: ["postgres-ha", "customer"], postgresHaSize: "500Mi", customerDbSize: "3Gi" }), "dev", prev);
+                if (r.error) throw r.error;
+                return r;
+            }
+
+            it("leaves the StatefulSet and the claims exactly as they were", () => {
+                for (const suffix of ["StatefulSet", "PersistentVolumeClaim"]) {
+                    const was = resourcesOfType(before_, `:${suffix}`);
+                    const is = resourcesOfType(after, `:${suffix}`);
+                    assert.ok(was.length > 0);
+                    assert.deepStrictEqual(is.map((r) => r.inputs), was.map((r) => r.inputs), suffix);
+                }
+            });
+
+            it("raises the capacity of the static PVs", () => {
+                const caps = (r: StackRun) => ofKind(objects(r), "PersistentVolume").map((pv) => `${pv.metadata.name}=${pv.spec.capacity.storage}`).sort();
+                assert.deepStrictEqual(caps(after), [
+                    "dev-local-pv-1=3Gi",
+                    "dev-postgres-data-postgres-sts-0=500Mi",
+                    "dev-postgres-data-postgres-sts-1=500Mi",
+                    "dev-postgres-data-postgres-sts-2=500Mi",
+                ]);
+            });
+
+            it("says clearly that the claims cannot expand, and patches none", () => {
+                assert.deepStrictEqual(resourcesOfType(after, "PersistentVolumeClaimPatch"), []);
+                const growth = after.warnings.filter((w) => w.includes("cannot expand"));
+                assert.strictEqual(growth.length, 2, growth.join("\n"));
+                assert.ok(growth.some((w) => w.startsWith("StatefulSet postgres-sts claims postgres-data-*: config asks for 500Mi but the claim holds 200Mi")));
+                assert.ok(growth.some((w) => w.startsWith("claim pg-pv-claim: config asks for 3Gi but the claim holds 2Gi")));
+                assert.ok(growth.every((w) => w.includes("allowVolumeExpansion: false")));
+                assert.deepStrictEqual(before_.warnings.filter((w) => w.includes("cannot expand")), [], "no warning without growth");
+            });
+        });
+
+        describe("on a backend that can expand", () => {
+            // The mechanism every expandable backend gets: claim patches, never a new StatefulSet.
+            const build = (size: string) => (rootOptions: object) => {
+                const naming = new StackNaming("t");
+                const backend = new HostPathStorage("storage", { naming, root: "/data", labels: {}, keepDataOnDestroy: true }, rootOptions);
+                (backend as { canExpand: boolean }).canExpand = true;
+                const credentials = new Credentials("creds", { namespace: "t-ns", secretName: "creds", generate: { password: 24 }, labels: {} }, rootOptions);
+                new Postgres(
+                    "pg",
+                    {
+                        lab: "postgres-ha",
+                        naming,
+                        app: { name: "pg", component: "database" },
+                        namespace: "t-ns",
+                        name: "pg",
+                        headlessServiceName: "pg-headless",
+                        serviceName: "pg",
+                        image: "postgres:17.6",
+                        volumePermissionsImage: "busybox:1.36.1",
+                        auth: { username: "u", database: "d", credentials, passwordKey: "password" },
+                        persistence: { kind: "claimTemplate", template: "data", size },
+                        replication: { replicas: 2, passwordKey: "password", readServiceName: "pg-read" },
+                        backend,
+                        keepDataOnDestroy: true,
+                    },
+                    rootOptions,
+                );
+            };
+
+            it("patches each existing claim to the new size and keeps the StatefulSet", async () => {
+                const first = await runUnderMocks(build("1Gi"));
+                const grown = await runUnderMocks(build("4Gi"), {}, "test", first);
+                const patches = resourcesOfType(grown, "PersistentVolumeClaimPatch").map((p) => `${p.inputs.metadata.namespace}/${p.inputs.metadata.name}=${p.inputs.spec.resources.requests.storage}`);
+                assert.deepStrictEqual(patches, ["t-ns/data-pg-0=4Gi", "t-ns/data-pg-1=4Gi"]);
+                const sts = (r: StackRun) => resourcesOfType(r, ":StatefulSet").map((x) => x.inputs);
+                assert.deepStrictEqual(sts(grown), sts(first));
+                assert.deepStrictEqual(grown.warnings.filter((w) => w.includes("cannot expand")), []);
+            });
+        });
+    });
+
+    it("refuses replicas without a claim per pod", async () => {
+        const r = await runUnderMocks((rootOptions) => {
+            const naming = new StackNaming("t");
+            const backend = new HostPathStorage("storage", { naming, root: "/data", labels: {}, keepDataOnDestroy: true }, rootOptions);
+            const credentials = new Credentials("creds", { namespace: "t-ns", secretName: "creds", generate: { password: 24 }, labels: {} }, rootOptions);
+            new Postgres("pg", {
+                lab: "workshop", naming, app: { name: "pg", component: "database" }, namespace: "t-ns", name: "pg", headlessServiceName: "pg-h", serviceName: "pg",
+                image: "postgres:17.6", volumePermissionsImage: "busybox:1.36.1", auth: { username: "u", database: "d", credentials, passwordKey: "password" },
+                persistence: { kind: "ephemeral" }, replication: { replicas: 2, passwordKey: "password", readServiceName: "r" }, backend, keepDataOnDestroy: true,
+            }, rootOptions);
+        });
+        assert.match(String(r.error), /replicas need a claim per pod/);
+    });
+
+    it("has every container of every pod satisfied by containers() helper", async () => {
+        // guards the helper the invariants rely on: init containers are included
+        const objs = objects(await run("dev", { labs: ["postgres-ha"] }));
+        const names = containers(one(objs, "StatefulSet", "postgres-sts").spec.template.spec).map((c) => c.name);
+        assert.deepStrictEqual(names, ["volume-permissions", "clone-primary", "postgres"]);
+    });
+});
