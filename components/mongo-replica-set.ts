@@ -43,7 +43,7 @@ export function mongoMembers(sts: string, headless: string, namespace: string, r
 
 // Idempotent: initiates a replica set that is not yet initiated, adds configured members it
 // lacks, and otherwise changes nothing. The password comes from the env, never argv.
-const INITIATE_JS = `
+export const INITIATE_JS = `
 const rsName = process.env.REPLICA_SET;
 const members = process.env.MEMBERS.split(" ");
 function admin(host) {

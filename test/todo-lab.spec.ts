@@ -1,0 +1,63 @@
+import * as assert from "assert";
+import { K8sObject, objects, one, ofKind, run } from "./objects";
+
+describe("TodoLab (lab 001)", () => {
+    let objs: K8sObject[];
+    before(async () => (objs = objects(await run("dev", { labs: ["todo"] }))));
+
+    it("creates the seed's namespaces, plus one for the Ingress", () => {
+        assert.deepStrictEqual(ofKind(objs, "Namespace").map((n) => n.metadata.name).sort(), ["dev-postgres", "dev-stateful-namespace", "dev-todo-ingress"]);
+    });
+
+    it("keeps non-secret settings in the ConfigMap and the password in a Secret only", () => {
+        const cm = one(objs, "ConfigMap", "postgres-config", "dev-postgres");
+        assert.deepStrictEqual(cm.data, { POSTGRES_DB: "todo", POSTGRES_USER: "todo" });
+        assert.deepStrictEqual(Object.keys(one(objs, "Secret", "postgres-secret", "dev-postgres").stringData), ["POSTGRES_PASSWORD"]);
+        const pg = one(objs, "StatefulSet", "postgres", "dev-postgres").spec.template.spec.containers[0];
+        assert.deepStrictEqual(pg.env.find((e: K8sObject) => e.name === "POSTGRES_USER").valueFrom, { configMapKeyRef: { name: "postgres-config", key: "POSTGRES_USER" } });
+        assert.deepStrictEqual(pg.env.find((e: K8sObject) => e.name === "POSTGRES_PASSWORD").valueFrom, { secretKeyRef: { name: "postgres-secret", key: "POSTGRES_PASSWORD" } });
+    });
+
+    it("puts PostgreSQL on a PV + PVC behind a Service", () => {
+        const claim = one(objs, "PersistentVolumeClaim", "postgres-pvc", "dev-postgres");
+        assert.strictEqual(claim.spec.volumeName, "dev-postgres-pv");
+        one(objs, "Service", "postgres", "dev-postgres");
+    });
+
+    it("runs the seed's Flask image on port 5000 with its database URL from a Secret of its namespace", () => {
+        const app = one(objs, "Deployment", "stateful-flask", "dev-stateful-namespace").spec.template.spec;
+        const c = app.containers[0];
+        assert.strictEqual(c.image, "daredrexel/stateful-flask:v0");
+        assert.strictEqual(c.ports[0].containerPort, 5000);
+        assert.deepStrictEqual(c.env.find((e: K8sObject) => e.name === "DATABASE_URL").valueFrom, { secretKeyRef: { name: "stateful-flask-db", key: "DATABASE_URL" } });
+        const secret = one(objs, "Secret", "stateful-flask-db", "dev-stateful-namespace");
+        const pw = one(objs, "Secret", "postgres-secret").stringData.POSTGRES_PASSWORD;
+        assert.strictEqual(secret.stringData.DATABASE_URL, `postgresql://todo:${pw}@postgres.dev-postgres.svc.cluster.local:5432/todo`);
+    });
+
+    it("migrates the schema automatically before the app starts", () => {
+        const app = one(objs, "Deployment", "stateful-flask").spec.template.spec;
+        const [migrate] = app.initContainers;
+        assert.strictEqual(migrate.image, app.containers[0].image);
+        assert.match(migrate.command[2], /flask db upgrade/);
+        assert.match(migrate.command[2], /if \[ ! -d migrations \]; then flask db init && flask db migrate/);
+        assert.deepStrictEqual(migrate.env, app.containers[0].env);
+    });
+
+    it("reaches the app from the Ingress's namespace through an ExternalName Service", () => {
+        const ext = one(objs, "Service", "stateful-flask", "dev-todo-ingress");
+        assert.strictEqual(ext.spec.type, "ExternalName");
+        assert.strictEqual(ext.spec.externalName, "stateful-flask.dev-stateful-namespace.svc.cluster.local");
+        one(objs, "Service", "stateful-flask", "dev-stateful-namespace");
+        const ing = one(objs, "Ingress", "stateful-flask", "dev-todo-ingress");
+        assert.strictEqual(ing.spec.ingressClassName, "nginx");
+        assert.strictEqual(ing.spec.rules[0].host, "todo.dev.labs.local");
+        assert.deepStrictEqual(ing.spec.rules[0].http.paths[0].backend, { service: { name: "stateful-flask", port: { number: 5000 } } });
+    });
+
+    it("takes host and class from config", async () => {
+        const ing = one(objects(await run("dev", { labs: ["todo"], todoIngressHost: "todo.school.example", todoIngressClassName: "traefik" })), "Ingress", "stateful-flask");
+        assert.strictEqual(ing.spec.rules[0].host, "todo.school.example");
+        assert.strictEqual(ing.spec.ingressClassName, "traefik");
+    });
+});
