@@ -44,8 +44,8 @@ describe("Credentials (labs:security:Credentials)", () => {
             assert.throws(() => c.env("X", "nope"), /Secret s has no key nope/);
         });
         assert.ifError(r.error);
-        assert.strictEqual(await value!.isSecret, true);
-        assert.strictEqual(await derived!.isSecret, true);
+        assert.strictEqual(await pulumi.isSecret(value!), true);
+        assert.strictEqual(await pulumi.isSecret(derived!), true);
         assert.deepStrictEqual(env, { name: "PW", valueFrom: { secretKeyRef: { name: "s", key: "pw" } } });
         const secret = resourcesOfType(r, "core/v1:Secret")[0];
         for (const key of ["pw", "url"]) {
@@ -63,6 +63,6 @@ describe("Credentials (labs:security:Credentials)", () => {
             for (const lab of Object.values(out.labs)) secrets.push(...Object.values(lab.secrets));
         });
         assert.ok(secrets.length >= 6);
-        for (const s of secrets) assert.strictEqual(await s.isSecret, true);
+        for (const s of secrets) assert.strictEqual(await pulumi.isSecret(s), true);
     });
 });
