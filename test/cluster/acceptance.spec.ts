@@ -1,0 +1,261 @@
+// The cluster acceptance suite (`npm run test:cluster`): the rendered objects of each stack
+// go to a real control plane (etcd, kube-apiserver with its default admission plugins,
+// controller-manager, scheduler; kwok plays the kubelet), and what the labs promise is read
+// back through kubectl. Needs KUBECONFIG (scripts/cluster/test.sh sets it up).
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { renderFiles } from "../../scripts/render";
+import { runStack, stackFileConfig } from "../../scripts/mock-runtime";
+import { PROJECT } from "../../stacks/config";
+
+const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
+const WAIT_MS = Number(process.env.LABS_WAIT_SECONDS ?? 180) * 1000;
+
+type Obj = Record<string, any>;
+
+interface Result {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+function kubectl(args: string[], input?: string): Result {
+    const r = spawnSync(path.join(BIN, "kubectl"), args, { input, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(args: string[], input?: string): string {
+    const r = kubectl(args, input);
+    assert.strictEqual(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
+    return r.stdout;
+}
+
+function getJson(args: string[]): Obj {
+    return JSON.parse(ok(["get", ...args, "-o", "json"]));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns true (bounded by WAIT_MS); the last reason is the failure. */
+async function until(what: string, check: () => true | string): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    let reason = "";
+    for (;;) {
+        const r = check();
+        if (r === true) return;
+        reason = r;
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${reason}`);
+        await sleep(1000);
+    }
+}
+
+interface Applied {
+    objects: Obj[];
+    namespaces: string[];
+    warnings: string;
+    applySeconds: number;
+}
+
+/** Renders a stack as `npm run render` does and applies it server-side, strictly validated. */
+async function renderAndApply(stack: string, overrides: Record<string, string> = {}): Promise<Applied> {
+    const config = stackFileConfig(stack);
+    for (const [k, v] of Object.entries(overrides)) config[`${PROJECT}:${k}`] = v;
+    const run = await runStack(config, stack);
+    if (run.error) throw run.error;
+    const files = renderFiles(run);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `apply-${stack}-`));
+    for (const f of files.filter((x) => !x.file.startsWith("patches/"))) fs.writeFileSync(path.join(dir, f.file), stringify(f.object));
+    const t0 = Date.now();
+    const r = kubectl(["apply", "--server-side", "--validate=strict", "--field-manager=state-labs", "-f", dir]);
+    fs.rmSync(dir, { recursive: true });
+    assert.strictEqual(r.code, 0, `apply of ${stack} failed:\n${r.stderr}`);
+    const objects = files.map((f) => f.object);
+    return {
+        objects,
+        namespaces: objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
+        warnings: r.stderr,
+        applySeconds: (Date.now() - t0) / 1000,
+    };
+}
+
+function inNamespaces(kind: string, namespaces: string[]): Obj[] {
+    return namespaces.flatMap((ns) => getJson([kind, "-n", ns]).items);
+}
+
+async function waitBoundAndReady(a: Applied): Promise<void> {
+    await until("claims Bound", () => {
+        const pending = inNamespaces("pvc", a.namespaces).filter((c) => c.status.phase !== "Bound");
+        const expected = a.objects.filter((o) => o.kind === "StatefulSet").reduce((n, s) => n + (s.spec.volumeClaimTemplates?.length ?? 0) * s.spec.replicas, 0) +
+            a.objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
+        const all = inNamespaces("pvc", a.namespaces).length;
+        return pending.length === 0 && all === expected ? true : `${all}/${expected} claims, pending: ${pending.map((c) => c.metadata.name).join(",")}`;
+    });
+    await until("StatefulSets ready", () => {
+        const bad = inNamespaces("statefulset", a.namespaces).filter((s) => s.status.readyReplicas !== s.spec.replicas);
+        return bad.length === 0 ? true : bad.map((s) => `${s.metadata.name} ${s.status.readyReplicas ?? 0}/${s.spec.replicas}`).join(", ");
+    });
+    await until("Deployments available", () => {
+        const bad = inNamespaces("deployment", a.namespaces).filter((d) => d.status.availableReplicas !== d.spec.replicas);
+        return bad.length === 0 ? true : bad.map((d) => d.metadata.name).join(", ");
+    });
+    await until("Jobs complete", () => {
+        const bad = inNamespaces("job", a.namespaces).filter((j) => !(j.status.succeeded >= 1));
+        return bad.length === 0 ? true : bad.map((j) => j.metadata.name).join(", ");
+    });
+}
+
+const figures: string[] = [];
+
+for (const stack of ["dev", "nfs"]) {
+    describe(`cluster: stack ${stack}`, function () {
+        this.timeout(WAIT_MS * 4);
+        let a: Applied;
+        let readySeconds = 0;
+
+        before(async () => {
+            a = await renderAndApply(stack);
+            const t0 = Date.now();
+            await waitBoundAndReady(a);
+            readySeconds = (Date.now() - t0) / 1000;
+            figures.push(`${stack}: ${a.objects.length} objects applied in ${a.applySeconds.toFixed(1)} s, bound and ready ${readySeconds.toFixed(1)} s later`);
+        });
+
+        it("accepts every object, with no warnings (unknown fields are errors under --validate=strict)", () => {
+            assert.doesNotMatch(a.warnings, /warning/i);
+            for (const o of a.objects) {
+                const where = o.metadata.namespace ? ["-n", o.metadata.namespace] : [];
+                ok(["get", o.kind.toLowerCase(), o.metadata.name, ...where, "-o", "name"]);
+            }
+        });
+
+        it("binds every claim, by the real PV controller, to the PV the stack reserved for it", () => {
+            const pvs = new Map(getJson(["pv", "-l", `state-labs.io/prefix=${stack}`]).items.map((pv: Obj) => [pv.metadata.name, pv]));
+            const claims = inNamespaces("pvc", a.namespaces);
+            assert.ok(claims.length > 0);
+            for (const c of claims) {
+                const pv = pvs.get(c.spec.volumeName) as Obj | undefined;
+                assert.ok(pv, `${c.metadata.namespace}/${c.metadata.name} bound to ${c.spec.volumeName}, not a PV of the stack`);
+                assert.strictEqual(pv.status.phase, "Bound");
+                assert.strictEqual(pv.spec.claimRef.uid, c.metadata.uid);
+                assert.strictEqual(c.metadata.annotations?.["pv.kubernetes.io/bind-completed"], "yes");
+            }
+        });
+
+        it("starts StatefulSet pods in ordinal order, with stable names, and all Ready", () => {
+            for (const s of inNamespaces("statefulset", a.namespaces)) {
+                const pods = getJson(["pods", "-n", s.metadata.namespace, "-l", Object.entries<string>(s.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",")]).items;
+                const names = pods.map((p: Obj) => p.metadata.name).sort();
+                assert.deepStrictEqual(names, Array.from({ length: s.spec.replicas }, (_, i) => `${s.metadata.name}-${i}`));
+                const byOrdinal = (i: number) => pods.find((p: Obj) => p.metadata.name === `${s.metadata.name}-${i}`);
+                for (let i = 1; i < s.spec.replicas; i++) {
+                    const readyBefore = byOrdinal(i - 1).status.conditions.find((c: Obj) => c.type === "Ready").lastTransitionTime;
+                    assert.ok(Date.parse(byOrdinal(i).metadata.creationTimestamp) >= Date.parse(readyBefore), `${s.metadata.name}-${i} created before ${s.metadata.name}-${i - 1} was Ready`);
+                }
+                for (const p of pods) assert.strictEqual(p.status.conditions.find((c: Obj) => c.type === "Ready").status, "True", p.metadata.name);
+            }
+        });
+
+        it("admits the pods under each namespace's Pod Security level, which is enforced", () => {
+            for (const ns of a.namespaces) {
+                const level = getJson(["namespace", ns]).metadata.labels["pod-security.kubernetes.io/enforce"];
+                assert.ok(["baseline", "restricted"].includes(level), `${ns}: ${level}`);
+                const privileged = { apiVersion: "v1", kind: "Pod", metadata: { name: "psa-probe", namespace: ns }, spec: { containers: [{ name: "c", image: "busybox:1.36.1", securityContext: { privileged: true } }] } };
+                const r = kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], JSON.stringify(privileged));
+                assert.notStrictEqual(r.code, 0, `${ns}: a privileged pod was admitted`);
+                assert.match(r.stderr, /violates PodSecurity "(baseline|restricted):latest"/);
+            }
+            const workloads = a.objects.filter((o) => ["StatefulSet", "Deployment"].includes(o.kind));
+            for (const w of workloads) {
+                const events = getJson(["events", "-n", w.metadata.namespace, "--field-selector", "reason=FailedCreate"]).items;
+                assert.deepStrictEqual(events.map((e: Obj) => e.message), [], `${w.metadata.name}: pods refused`);
+            }
+        });
+
+        it("recreates pod <sts>-0 under the same name, on the same claim and PV, when it is deleted", async () => {
+            for (const s of a.objects.filter((o) => o.kind === "StatefulSet")) {
+                const ns = s.metadata.namespace;
+                const pod = `${s.metadata.name}-0`;
+                const before = getJson(["pod", pod, "-n", ns]);
+                const claimOf = (p: Obj) => p.spec.volumes.map((v: Obj) => v.persistentVolumeClaim?.claimName).filter(Boolean).sort();
+                const claims = claimOf(before);
+                if (claims.length === 0) continue; // the emptyDir variant: nothing to keep
+                const pvBefore = claims.map((c: string) => getJson(["pvc", c, "-n", ns]).spec.volumeName);
+                ok(["delete", "pod", pod, "-n", ns, "--wait=false"]);
+                await until(`${ns}/${pod} back and Ready`, () => {
+                    const r = kubectl(["get", "pod", pod, "-n", ns, "-o", "json"]);
+                    if (r.code !== 0) return "absent";
+                    const p = JSON.parse(r.stdout);
+                    if (p.metadata.uid === before.metadata.uid) return "old pod still there";
+                    return p.status.conditions?.some((c: Obj) => c.type === "Ready" && c.status === "True") ? true : "not Ready";
+                });
+                const after = getJson(["pod", pod, "-n", ns]);
+                assert.deepStrictEqual(claimOf(after), claims);
+                assert.deepStrictEqual(claims.map((c: string) => getJson(["pvc", c, "-n", ns]).spec.volumeName), pvBefore);
+            }
+        });
+
+        it("refuses to grow a claim of the stack's class, as the program predicts (allowVolumeExpansion: false)", () => {
+            const sc = a.objects.find((o) => o.kind === "StorageClass")!;
+            assert.strictEqual(getJson(["storageclass", sc.metadata.name]).allowVolumeExpansion, false);
+            const c = inNamespaces("pvc", a.namespaces)[0];
+            const r = kubectl(["patch", "pvc", c.metadata.name, "-n", c.metadata.namespace, "--type=merge", "-p", JSON.stringify({ spec: { resources: { requests: { storage: "50Gi" } } } })]);
+            assert.notStrictEqual(r.code, 0, "the API server accepted the growth");
+            assert.match(r.stderr, /only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize/);
+        });
+    });
+}
+
+describe("cluster: across stacks", function () {
+    this.timeout(WAIT_MS * 4);
+
+    it("accepts the same growth patch where the class allows expansion", async () => {
+        const ns = "growth-check";
+        const objects = [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+            { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "growth-check-expandable" }, provisioner: "kubernetes.io/no-provisioner", allowVolumeExpansion: true, volumeBindingMode: "Immediate" },
+            {
+                apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "growth-check-pv" },
+                spec: { storageClassName: "growth-check-expandable", capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/growth-check" }, claimRef: { namespace: ns, name: "data" } },
+            },
+            {
+                apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data", namespace: ns },
+                spec: { storageClassName: "growth-check-expandable", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+            },
+        ];
+        ok(["apply", "--server-side", "-f", "-"], objects.map((o) => JSON.stringify(o)).join("\n"));
+        await until("growth-check claim Bound", () => (getJson(["pvc", "data", "-n", ns]).status.phase === "Bound" ? true : "pending"));
+        ok(["patch", "pvc", "data", "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { resources: { requests: { storage: "2Gi" } } } })]);
+        assert.strictEqual(getJson(["pvc", "data", "-n", ns]).spec.resources.requests.storage, "2Gi");
+    });
+
+    it("runs two stacks with different prefixes side by side", async () => {
+        const [alice, bob] = [await renderAndApply("dev", { prefix: "alice" }), await renderAndApply("dev", { prefix: "bob" })];
+        await waitBoundAndReady(alice);
+        await waitBoundAndReady(bob);
+        const pvs = (p: string) => getJson(["pv", "-l", `state-labs.io/prefix=${p}`]).items.map((pv: Obj) => pv.spec.hostPath.path);
+        const [a, b] = [pvs("alice"), pvs("bob")];
+        assert.ok(a.length > 0 && a.length === b.length);
+        assert.deepStrictEqual(a.filter((p: string) => b.includes(p)), []);
+    });
+
+    it("rejects a broken manifest: a StatefulSet whose selector misses its pod labels", () => {
+        const broken = {
+            apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "broken", namespace: "default" },
+            spec: {
+                serviceName: "broken", selector: { matchLabels: { app: "one" } },
+                template: { metadata: { labels: { app: "other" } }, spec: { containers: [{ name: "c", image: "busybox:1.36.1" }] } },
+            },
+        };
+        const r = kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(broken));
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, /selector.*does not match template `labels`|`selector` does not match template `labels`/);
+    });
+
+    after(() => {
+        for (const f of figures) console.log(`    figure: ${f}`);
+    });
+});
