@@ -3,8 +3,7 @@
 // every object, so the seed's `kubectl delete ... -l app=customer` still finds them all.
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
-import { LabNamespace } from "./namespace";
+import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { PersistentClaim } from "./persistent-claim";
 import { Postgres } from "./postgres";
 import { WebApp } from "./web-app";
@@ -27,17 +26,7 @@ export class CustomerLab extends pulumi.ComponentResource {
         const { naming, backend } = args;
         const db = { name: "customer-db", component: "database", extra: LAB_LABEL };
         const labLabels = { ...naming.labLabels(LAB), ...LAB_LABEL };
-        const namespace = new LabNamespace(
-            `${name}-ns`,
-            {
-                name: naming.namespace("customer"),
-                labels: labLabels,
-                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: !!args.backendImage }),
-                holdsData: true,
-                keepDataOnDestroy: args.keepDataOnDestroy,
-            },
-            { parent: this },
-        ).name;
+        const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "customer", holdsData: true, unknownAppUser: !!args.backendImage, extraLabels: LAB_LABEL });
         const credentials = new Credentials(
             `${name}-db-pass`,
             { namespace, secretName: "db-pass", generate: { password: 24 }, labels: labLabels },

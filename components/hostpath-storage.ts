@@ -1,42 +1,26 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Labels, StackNaming } from "./naming";
-import { StaticVolume, StorageBackend, VolumeRequest, staticPersistentVolumeArgs, staticStorageClass } from "./storage-backend";
+import { StaticStorage, StaticStorageArgs } from "./storage-backend";
 
-export interface HostPathStorageArgs {
-    naming: StackNaming;
+export interface HostPathStorageArgs extends StaticStorageArgs {
     /** Node directory; each volume lives at <root>/<prefix>/<lab>/<volume>. */
     root: string;
-    labels: Labels;
-    keepDataOnDestroy: boolean;
 }
 
 /** Static hostPath PVs on the node (minikube, single-node clusters). */
-export class HostPathStorage extends pulumi.ComponentResource implements StorageBackend {
+export class HostPathStorage extends StaticStorage {
     readonly mode = "hostPath" as const;
-    readonly canExpand = false;
-    readonly needsVolumePermissions = true;
-    readonly storageClassName: string;
-    readonly storageClass: k8s.storage.v1.StorageClass;
+    protected readonly root: string;
 
-    constructor(name: string, private readonly args: HostPathStorageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("labs:storage:HostPath", name, {}, opts);
-        this.storageClassName = args.naming.clusterScoped("labs-hostpath");
-        this.storageClass = staticStorageClass(name, { ...args, storageClassName: this.storageClassName }, this);
+    constructor(name: string, args: HostPathStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("labs:storage:HostPath", name, "labs-hostpath", args, opts);
+        this.root = args.root;
         this.registerOutputs({ storageClassName: this.storageClassName });
     }
 
-    persistentVolume(name: string, req: VolumeRequest): StaticVolume {
-        const { naming } = this.args;
-        const pv = new k8s.core.v1.PersistentVolume(
-            name,
-            staticPersistentVolumeArgs(naming.clusterScoped(req.volumeName), this.storageClassName, req, {
-                // DirectoryOrCreate: kubelet makes the directory on first mount (root-owned;
-                // the workload's volume-permissions init container hands it to its user).
-                hostPath: { path: naming.volumeDirectory(this.args.root, req.lab, req.volumeName), type: "DirectoryOrCreate" },
-            }),
-            { parent: this, retainOnDelete: this.args.keepDataOnDestroy, dependsOn: [this.storageClass] },
-        );
-        return { pv, ready: [] };
+    // DirectoryOrCreate: kubelet makes the directory on first mount (root-owned; the
+    // workload's volume-permissions init container hands it to its user).
+    protected source(dir: string): Pick<k8s.types.input.core.v1.PersistentVolumeSpec, "hostPath"> {
+        return { hostPath: { path: dir, type: "DirectoryOrCreate" } };
     }
 }

@@ -1,7 +1,7 @@
 // What every lab component receives from the stack and hands back for stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { PodSecurityLevel } from "./namespace";
-import { StackNaming } from "./naming";
+import { LabNamespace, PodSecurityLevel } from "./namespace";
+import { Labels, LabId, StackNaming } from "./naming";
 import { StorageBackend } from "./storage-backend";
 
 export interface LabContext {
@@ -41,4 +41,30 @@ export function endpoint(namespace: pulumi.Output<string>, host: pulumi.Output<s
         address: pulumi.interpolate`${host}:${port}`,
         portForward: pulumi.interpolate`kubectl -n ${namespace} port-forward service/${service} ${port}:${port}`,
     };
+}
+
+export interface LabNamespaceRequest {
+    lab: LabId;
+    /** The seed's namespace name; the stack prefix goes in front. */
+    base: string;
+    /** It will hold claims: kept on destroy (with keepDataOnDestroy), and its pods fix volume ownership. */
+    holdsData: boolean;
+    /** A course-built app of unknown user runs in it. */
+    unknownAppUser: boolean;
+    extraLabels?: Labels;
+}
+
+/** A lab namespace with the Pod Security level its pods need; returns its name. */
+export function labNamespace(parent: pulumi.Resource, resourceName: string, ctx: LabContext, r: LabNamespaceRequest): pulumi.Output<string> {
+    return new LabNamespace(
+        resourceName,
+        {
+            name: ctx.naming.namespace(r.base),
+            labels: { ...ctx.naming.labLabels(r.lab), ...r.extraLabels },
+            enforce: podSecurityLevel({ rootInit: r.holdsData && ctx.backend.needsVolumePermissions, unknownAppUser: r.unknownAppUser }),
+            holdsData: r.holdsData,
+            keepDataOnDestroy: ctx.keepDataOnDestroy,
+        },
+        { parent },
+    ).name;
 }

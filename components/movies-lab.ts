@@ -3,8 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
 import { Grafana } from "./grafana";
-import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
-import { LabNamespace } from "./namespace";
+import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { MONGO_PORT, MongoReplicaSet, mongoMembers } from "./mongo-replica-set";
 import { WebApp } from "./web-app";
 
@@ -27,17 +26,7 @@ export class MoviesLab extends pulumi.ComponentResource {
         super("labs:lab:Movies", name, {}, opts);
         const { naming, backend } = args;
         const mongoApp = { name: "mongo", component: "database", extra: { app: "mongo" } };
-        const namespace = new LabNamespace(
-            `${name}-ns`,
-            {
-                name: naming.namespace("movies"),
-                labels: naming.labLabels(LAB),
-                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: !!args.catalogImage }),
-                holdsData: true,
-                keepDataOnDestroy: args.keepDataOnDestroy,
-            },
-            { parent: this },
-        ).name;
+        const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "movies", holdsData: true, unknownAppUser: !!args.catalogImage });
 
         const mongoCredentials = new Credentials(
             `${name}-mongo-credentials`,

@@ -1,39 +1,34 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { Labels, StackNaming } from "./naming";
 import { RESOURCE_PRESETS } from "./resources";
-import { StaticVolume, StorageBackend, VolumeRequest, staticPersistentVolumeArgs, staticStorageClass } from "./storage-backend";
+import { StaticStorage, StaticStorageArgs, VolumeRequest } from "./storage-backend";
 
-export interface NfsStorageArgs {
-    naming: StackNaming;
+export interface NfsStorageArgs extends StaticStorageArgs {
     server: string;
     /** Exported directory; each volume lives at <path>/<prefix>/<lab>/<volume>. */
     path: string;
-    labels: Labels;
-    keepDataOnDestroy: boolean;
     /** Image of the Job that creates the volume's export subdirectory. */
     helperImage: string;
 }
 
 /** Static `nfs:` PVs, one export subdirectory per volume. */
-export class NfsStorage extends pulumi.ComponentResource implements StorageBackend {
+export class NfsStorage extends StaticStorage {
     readonly mode = "nfs" as const;
-    readonly canExpand = false;
-    readonly needsVolumePermissions = true;
-    readonly storageClassName: string;
-    readonly storageClass: k8s.storage.v1.StorageClass;
+    protected readonly root: string;
 
     constructor(name: string, private readonly args: NfsStorageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("labs:storage:Nfs", name, {}, opts);
-        this.storageClassName = args.naming.clusterScoped("labs-nfs");
-        this.storageClass = staticStorageClass(name, { ...args, storageClassName: this.storageClassName }, this);
+        super("labs:storage:Nfs", name, "labs-nfs", args, opts);
+        this.root = args.path;
         this.registerOutputs({ storageClassName: this.storageClassName, server: args.server, path: args.path });
     }
 
-    persistentVolume(name: string, req: VolumeRequest): StaticVolume {
+    protected source(dir: string): Pick<k8s.types.input.core.v1.PersistentVolumeSpec, "nfs"> {
+        return { nfs: { server: this.args.server, path: dir } };
+    }
+
+    protected prepare(name: string, req: VolumeRequest, dir: string): pulumi.Resource[] {
         const { naming, server } = this.args;
-        const dir = naming.volumeDirectory(this.args.path, req.lab, req.volumeName);
         const relative = path.posix.relative(this.args.path, dir);
         // Its own app labels: the pod must not match the selector of the workload it serves.
         const jobLabels = naming.appLabels(req.lab, { name: "nfs-mkdir", component: "storage" });
@@ -71,11 +66,6 @@ export class NfsStorage extends pulumi.ComponentResource implements StorageBacke
             },
             { parent: this },
         );
-        const pv = new k8s.core.v1.PersistentVolume(
-            name,
-            staticPersistentVolumeArgs(naming.clusterScoped(req.volumeName), this.storageClassName, req, { nfs: { server, path: dir } }),
-            { parent: this, retainOnDelete: this.args.keepDataOnDestroy, dependsOn: [this.storageClass] },
-        );
-        return { pv, ready: [mkdir] };
+        return [mkdir];
     }
 }

@@ -3,8 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
-import { LabNamespace } from "./namespace";
+import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { Postgres } from "./postgres";
 
 const LAB = "postgres-ha";
@@ -24,17 +23,7 @@ export class PostgresHaLab extends pulumi.ComponentResource {
         const { naming, backend } = args;
         const app = { name: "postgres-sts", component: "database", extra: { app: "postgres-sts" } };
         const labels = naming.appLabels(LAB, app);
-        const namespace = new LabNamespace(
-            `${name}-ns`,
-            {
-                name: naming.namespace("postgres-ha"),
-                labels: naming.labLabels(LAB),
-                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: false }),
-                holdsData: true,
-                keepDataOnDestroy: args.keepDataOnDestroy,
-            },
-            { parent: this },
-        ).name;
+        const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "postgres-ha", holdsData: true, unknownAppUser: false });
         const settings = new k8s.core.v1.ConfigMap(
             `${name}-config-map`,
             { metadata: { name: "config-map", namespace, labels }, data: { "postgres-db": DB.database, "postgres-user": DB.user } },

@@ -1,7 +1,7 @@
 // One interface for where lab data lives; the stack's config picks the implementation.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Labels, LabId } from "./naming";
+import { Labels, LabId, StackNaming } from "./naming";
 
 export interface VolumeRequest {
     lab: LabId;
@@ -36,47 +36,76 @@ export interface StorageBackend {
 }
 
 export interface StaticStorageArgs {
-    storageClassName: string;
+    naming: StackNaming;
     labels: Labels;
     keepDataOnDestroy: boolean;
 }
 
-/** The StorageClass of a static backend: no provisioner, claims bind at once, data retained. */
-export function staticStorageClass(
-    name: string,
-    args: StaticStorageArgs,
-    parent: pulumi.Resource,
-): k8s.storage.v1.StorageClass {
-    return new k8s.storage.v1.StorageClass(
-        name,
-        {
-            metadata: { name: args.storageClassName, labels: args.labels },
-            provisioner: "kubernetes.io/no-provisioner",
-            reclaimPolicy: "Retain",
-            volumeBindingMode: "Immediate",
-            allowVolumeExpansion: false,
-        },
-        { parent },
-    );
-}
+/**
+ * What hostPath and NFS share: a StorageClass of the stack with no provisioner (claims bind
+ * at once, data retained), and one static PV per claim, reserved for it, in its own
+ * directory <root>/<prefix>/<lab>/<volume>. A backend supplies the volume source and
+ * whatever must exist before a pod can mount it.
+ */
+export abstract class StaticStorage extends pulumi.ComponentResource implements StorageBackend {
+    abstract readonly mode: "hostPath" | "nfs";
+    readonly canExpand = false;
+    readonly needsVolumePermissions = true;
+    readonly storageClassName: string;
+    readonly storageClass: k8s.storage.v1.StorageClass;
 
-/** The PV spec shared by both backends; `source` is the backend's volume source. */
-export function staticPersistentVolumeArgs(
-    pvName: string,
-    storageClassName: string,
-    req: VolumeRequest,
-    source: Pick<k8s.types.input.core.v1.PersistentVolumeSpec, "hostPath" | "nfs">,
-): k8s.core.v1.PersistentVolumeArgs {
-    return {
-        metadata: { name: pvName, labels: req.labels },
-        spec: {
-            storageClassName,
-            capacity: { storage: req.size },
-            accessModes: ["ReadWriteOnce"],
-            volumeMode: "Filesystem",
-            persistentVolumeReclaimPolicy: "Retain",
-            claimRef: { namespace: req.claim.namespace, name: req.claim.name },
-            ...source,
-        },
-    };
+    protected constructor(
+        type: string,
+        name: string,
+        classSuffix: string,
+        protected readonly base: StaticStorageArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(type, name, {}, opts);
+        this.storageClassName = base.naming.clusterScoped(classSuffix);
+        this.storageClass = new k8s.storage.v1.StorageClass(
+            name,
+            {
+                metadata: { name: this.storageClassName, labels: base.labels },
+                provisioner: "kubernetes.io/no-provisioner",
+                reclaimPolicy: "Retain",
+                volumeBindingMode: "Immediate",
+                allowVolumeExpansion: false,
+            },
+            { parent: this },
+        );
+    }
+
+    /** Directory of the volumes below this root. */
+    protected abstract readonly root: string;
+
+    /** The PV's volume source for a directory. */
+    protected abstract source(dir: string): Pick<k8s.types.input.core.v1.PersistentVolumeSpec, "hostPath" | "nfs">;
+
+    /** Resources that must exist before a pod mounts the volume (none by default). */
+    protected prepare(_name: string, _req: VolumeRequest, _dir: string): pulumi.Resource[] {
+        return [];
+    }
+
+    persistentVolume(name: string, req: VolumeRequest): StaticVolume {
+        const dir = this.base.naming.volumeDirectory(this.root, req.lab, req.volumeName);
+        const ready = this.prepare(name, req, dir);
+        const pv = new k8s.core.v1.PersistentVolume(
+            name,
+            {
+                metadata: { name: this.base.naming.clusterScoped(req.volumeName), labels: req.labels },
+                spec: {
+                    storageClassName: this.storageClassName,
+                    capacity: { storage: req.size },
+                    accessModes: ["ReadWriteOnce"],
+                    volumeMode: "Filesystem",
+                    persistentVolumeReclaimPolicy: "Retain",
+                    claimRef: { namespace: req.claim.namespace, name: req.claim.name },
+                    ...this.source(dir),
+                },
+            },
+            { parent: this, retainOnDelete: this.base.keepDataOnDestroy, dependsOn: [this.storageClass] },
+        );
+        return { pv, ready };
+    }
 }

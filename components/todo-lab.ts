@@ -5,8 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
-import { LabNamespace } from "./namespace";
+import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { PersistentClaim } from "./persistent-claim";
 import { Postgres } from "./postgres";
 import { WebApp } from "./web-app";
@@ -38,21 +37,9 @@ export class TodoLab extends pulumi.ComponentResource {
         const { naming, backend } = args;
         const db = { name: "postgres", component: "database", extra: { app: "postgres" } };
         const flask = { name: "stateful-flask", component: "backend", extra: { app: "stateful-flask" } };
-        const namespace = (key: string, base: string, holdsData: boolean, unknownAppUser: boolean) =>
-            new LabNamespace(
-                `${name}-${key}`,
-                {
-                    name: naming.namespace(base),
-                    labels: naming.labLabels(LAB),
-                    enforce: podSecurityLevel({ rootInit: holdsData && backend.needsVolumePermissions, unknownAppUser }),
-                    holdsData,
-                    keepDataOnDestroy: args.keepDataOnDestroy,
-                },
-                { parent: this },
-            ).name;
-        const dbNs = namespace("postgres-ns", "postgres", true, false);
-        const appNs = namespace("app-ns", "stateful-namespace", false, true);
-        const ingressNs = namespace("ingress-ns", "todo-ingress", false, false);
+        const dbNs = labNamespace(this, `${name}-postgres-ns`, args, { lab: LAB, base: "postgres", holdsData: true, unknownAppUser: false });
+        const appNs = labNamespace(this, `${name}-app-ns`, args, { lab: LAB, base: "stateful-namespace", holdsData: false, unknownAppUser: true });
+        const ingressNs = labNamespace(this, `${name}-ingress-ns`, args, { lab: LAB, base: "todo-ingress", holdsData: false, unknownAppUser: false });
 
         const dbLabels = naming.appLabels(LAB, db);
         // Non-secret settings only: the seed's password in a ConfigMap is exactly what not to do.

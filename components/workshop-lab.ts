@@ -2,8 +2,7 @@
 // survives pod deletion (or, switched off, the seed's first step: an emptyDir).
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
-import { LabContext, LabOutputs, endpoint, podSecurityLevel } from "./lab";
-import { LabNamespace } from "./namespace";
+import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { PersistentClaim } from "./persistent-claim";
 import { Postgres } from "./postgres";
 import { WebApp } from "./web-app";
@@ -24,18 +23,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
         super("labs:lab:Workshop", name, {}, opts);
         const { naming, backend } = args;
         const db = { name: "db", component: "database", extra: { app: "db" } };
-        const ns = new LabNamespace(
-            `${name}-ns`,
-            {
-                name: naming.namespace("kubernetes-ws-2"),
-                labels: naming.labLabels(LAB),
-                enforce: podSecurityLevel({ rootInit: backend.needsVolumePermissions, unknownAppUser: !!args.backendImage }),
-                holdsData: true,
-                keepDataOnDestroy: args.keepDataOnDestroy,
-            },
-            { parent: this },
-        );
-        const namespace = ns.name;
+        const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "kubernetes-ws-2", holdsData: true, unknownAppUser: !!args.backendImage });
         const credentials = new Credentials(
             `${name}-db-credentials`,
             {
