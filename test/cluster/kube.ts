@@ -1,0 +1,111 @@
+// kubectl-level helpers shared by the cluster suites.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { renderFiles } from "../../scripts/render";
+import { runStack, stackFileConfig } from "../../scripts/mock-runtime";
+import { PROJECT } from "../../stacks/config";
+
+export const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
+export const WAIT_MS = Number(process.env.LABS_WAIT_SECONDS ?? 180) * 1000;
+
+export type Obj = Record<string, any>;
+
+interface Result {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+export function kubectl(args: string[], input?: string): Result {
+    const r = spawnSync(path.join(BIN, "kubectl"), args, { input, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function ok(args: string[], input?: string): string {
+    const r = kubectl(args, input);
+    assert.strictEqual(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
+    return r.stdout;
+}
+
+export function getJson(args: string[]): Obj {
+    return JSON.parse(ok(["get", ...args, "-o", "json"]));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns true (bounded by WAIT_MS); the last reason is the failure. */
+export async function until(what: string, check: () => true | string): Promise<void> {
+    const deadline = Date.now() + WAIT_MS;
+    let reason = "";
+    for (;;) {
+        const r = check();
+        if (r === true) return;
+        reason = r;
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${reason}`);
+        await sleep(1000);
+    }
+}
+
+export interface Applied {
+    objects: Obj[];
+    namespaces: string[];
+    warnings: string;
+    applySeconds: number;
+}
+
+/** The files `npm run render` writes for a stack (config overrides without the project prefix). */
+export async function render(stack: string, overrides: Record<string, string> = {}) {
+    const config = stackFileConfig(stack);
+    for (const [k, v] of Object.entries(overrides)) config[`${PROJECT}:${k}`] = v;
+    const run = await runStack(config, stack);
+    if (run.error) throw run.error;
+    return renderFiles(run);
+}
+
+/** Renders a stack as `npm run render` does and applies it server-side, strictly validated. */
+export async function renderAndApply(stack: string, overrides: Record<string, string> = {}): Promise<Applied> {
+    const files = await render(stack, overrides);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `apply-${stack}-`));
+    for (const f of files.filter((x) => !x.file.startsWith("patches/"))) fs.writeFileSync(path.join(dir, f.file), stringify(f.object));
+    const t0 = Date.now();
+    const r = kubectl(["apply", "--server-side", "--validate=strict", "--field-manager=state-labs", "-f", dir]);
+    fs.rmSync(dir, { recursive: true });
+    assert.strictEqual(r.code, 0, `apply of ${stack} failed:\n${r.stderr}`);
+    const objects = files.map((f) => f.object);
+    return {
+        objects,
+        namespaces: objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
+        warnings: r.stderr,
+        applySeconds: (Date.now() - t0) / 1000,
+    };
+}
+
+export function inNamespaces(kind: string, namespaces: string[]): Obj[] {
+    return namespaces.flatMap((ns) => getJson([kind, "-n", ns]).items);
+}
+
+export async function waitBoundAndReady(a: Applied): Promise<void> {
+    await until("claims Bound", () => {
+        const pending = inNamespaces("pvc", a.namespaces).filter((c) => c.status.phase !== "Bound");
+        const expected = a.objects.filter((o) => o.kind === "StatefulSet").reduce((n, s) => n + (s.spec.volumeClaimTemplates?.length ?? 0) * s.spec.replicas, 0) +
+            a.objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
+        const all = inNamespaces("pvc", a.namespaces).length;
+        return pending.length === 0 && all === expected ? true : `${all}/${expected} claims, pending: ${pending.map((c) => c.metadata.name).join(",")}`;
+    });
+    await until("StatefulSets ready", () => {
+        const bad = inNamespaces("statefulset", a.namespaces).filter((s) => s.status.readyReplicas !== s.spec.replicas);
+        return bad.length === 0 ? true : bad.map((s) => `${s.metadata.name} ${s.status.readyReplicas ?? 0}/${s.spec.replicas}`).join(", ");
+    });
+    await until("Deployments available", () => {
+        const bad = inNamespaces("deployment", a.namespaces).filter((d) => d.status.availableReplicas !== d.spec.replicas);
+        return bad.length === 0 ? true : bad.map((d) => d.metadata.name).join(", ");
+    });
+    await until("Jobs complete", () => {
+        const bad = inNamespaces("job", a.namespaces).filter((j) => !(j.status.succeeded >= 1));
+        return bad.length === 0 ? true : bad.map((j) => j.metadata.name).join(", ");
+    });
+}
