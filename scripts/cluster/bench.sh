@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm run bench:cluster`: scripts/bench-cluster.ts on a fresh local cluster with the offline
+# engine environment; prints figures, asserts nothing.
+set -Eeuo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+export LABS_CLUSTER_NAME="${LABS_CLUSTER_NAME:-state-labs-bench}"
+"$HERE/toolchain.sh"
+"$ROOT/scripts/engine/toolchain.sh"
+ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-bench.XXXXXX")"
+trap '"$HERE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
+KUBECONFIG="$("$HERE/up.sh" | tail -n1)"
+export KUBECONFIG
+cd "$ROOT"
+# shellcheck source=../engine/env.sh
+source scripts/engine/env.sh "$ENGINE_DIR"
+npx ts-node --transpile-only scripts/bench-cluster.ts

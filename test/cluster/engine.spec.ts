@@ -1,0 +1,165 @@
+// The real engine suite (part of `npm run test:cluster`): `pulumi up` of every stack file,
+// with the CLI, language host and providers built by scripts/engine/toolchain.sh, against a
+// fresh local control plane. scripts/cluster/test.sh sources scripts/engine/env.sh first
+// (offline: file backend, passphrase secrets, no downloads) and sets KUBECONFIG.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO_ROOT } from "../../scripts/mock-runtime";
+import { Applied, Obj, getJson, inNamespaces, kubectl, render, waitBoundAndReady } from "./kube";
+
+const STACKS = ["dev", "nfs"];
+const STEP_MS = 15 * 60 * 1000;
+
+interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+    seconds: number;
+}
+
+/** A copy of the project: `pulumi config set` and stack init write into the stack files. */
+function projectCopy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-engine-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
+        fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
+    }
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+const WORK = projectCopy();
+
+function pulumi(stack: string, ...args: string[]): Run {
+    const t0 = Date.now();
+    const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: WORK, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+function must(stack: string, ...args: string[]): Run {
+    const r = pulumi(stack, ...args);
+    assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} --stack ${stack} failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    return r;
+}
+
+interface Step {
+    op: string;
+    urn: string;
+}
+
+/** The steps a preview plans, with each resource's type. */
+function plannedSteps(stack: string): (Step & { type: string; name: string })[] {
+    const r = must(stack, "preview", "--json");
+    const steps: Step[] = JSON.parse(r.stdout).steps ?? [];
+    return steps.map((s) => {
+        const parts = s.urn.split("::");
+        return { ...s, type: parts[2].split("$").pop()!, name: parts[3] };
+    });
+}
+
+const DESTRUCTIVE = ["replace", "create-replacement", "delete-replaced", "delete", "discard", "discard-replaced"];
+const STORAGE = /^kubernetes:(apps\/v1:StatefulSet|core\/v1:PersistentVolume|core\/v1:PersistentVolumeClaim|core\/v1:Namespace)$/;
+
+const figures: string[] = [];
+
+describe("engine: pulumi up of every stack against the local control plane", function () {
+    this.timeout(STEP_MS * 2);
+    const applied: Record<string, Applied> = {};
+
+    before(async () => {
+        for (const stack of STACKS) {
+            must(stack, "stack", "init", "--secrets-provider", "passphrase");
+            const up = must(stack, "up", "--yes", "--skip-preview");
+            figures.push(`pulumi up ${stack} from empty: ${up.seconds.toFixed(1)} s`);
+            const objects = (await render(stack)).map((f) => f.object);
+            applied[stack] = { objects, namespaces: objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name), warnings: "", applySeconds: up.seconds };
+        }
+    });
+
+    it("runs two stacks with different prefixes on one cluster at once, each whole: objects, bound claims, ready pods", async () => {
+        for (const stack of STACKS) {
+            const a = applied[stack];
+            for (const o of a.objects) {
+                const where = o.metadata.namespace ? ["-n", o.metadata.namespace] : [];
+                assert.strictEqual(kubectl(["get", o.kind.toLowerCase(), o.metadata.name, ...where, "-o", "name"]).code, 0, `${stack}: ${o.kind} ${o.metadata.name} missing`);
+            }
+            await waitBoundAndReady(a);
+            const pvs = getJson(["pv", "-l", `state-labs.io/prefix=${stack}`]).items;
+            for (const c of inNamespaces("pvc", a.namespaces)) {
+                assert.ok(pvs.some((pv: Obj) => pv.metadata.name === c.spec.volumeName && pv.spec.claimRef.uid === c.metadata.uid), `${c.metadata.name}`);
+            }
+        }
+    });
+
+    it("is idempotent: a second preview plans no change", () => {
+        for (const stack of STACKS) {
+            const r = must(stack, "preview", "--expect-no-changes");
+            figures.push(`pulumi preview (no change) ${stack}: ${r.seconds.toFixed(1)} s`);
+        }
+        const again = must("dev", "up", "--yes", "--skip-preview");
+        figures.push(`pulumi up dev, nothing to change: ${again.seconds.toFixed(1)} s`);
+    });
+
+    it("keeps generated passwords secret in the state and in the outputs", () => {
+        const secret = getJson(["secret", "db-credentials", "-n", "dev-kubernetes-ws-2"]);
+        const password = Buffer.from(secret.data.password, "base64").toString();
+        assert.ok(password.length >= 24);
+        const state = must("dev", "stack", "export").stdout;
+        assert.ok(!state.includes(password), "the password is in the state in plaintext");
+        assert.match(state, /"ciphertext"/);
+        const outputs = must("dev", "stack", "output", "--json").stdout;
+        assert.ok(!outputs.includes(password));
+        assert.match(outputs, /"databaseUrl": "\[secret\]"/);
+        assert.ok(must("dev", "stack", "output", "--json", "--show-secrets").stdout.includes(password), "the output does carry it, as a secret");
+    });
+
+    it("grows a volume with updates only: no replacement or deletion of a StatefulSet, PV, claim or namespace", () => {
+        must("dev", "config", "set", "state-labs:postgresHaSize", "500Mi");
+        const steps = plannedSteps("dev");
+        const bad = steps.filter((s) => DESTRUCTIVE.includes(s.op));
+        assert.deepStrictEqual(bad.map((s) => `${s.op} ${s.type} ${s.name}`), []);
+        const pvUpdates = steps.filter((s) => s.type === "kubernetes:core/v1:PersistentVolume" && s.op === "update").map((s) => s.name).sort();
+        assert.deepStrictEqual(pvUpdates, [0, 1, 2].map((i) => `postgres-ha-postgres-pv-${i}`));
+        assert.deepStrictEqual(steps.filter((s) => STORAGE.test(s.type) && s.type !== "kubernetes:core/v1:PersistentVolume" && s.op !== "same").map((s) => s.name), []);
+        const up = must("dev", "up", "--yes", "--skip-preview");
+        assert.match(up.stdout, /StatefulSet postgres-sts claims postgres-data-\*: config asks for 500Mi but the claim holds 200Mi/);
+        assert.strictEqual(getJson(["pv", "dev-postgres-data-postgres-sts-0"]).spec.capacity.storage, "500Mi");
+        assert.strictEqual(getJson(["pvc", "postgres-data-postgres-sts-0", "-n", "dev-postgres-ha"]).status.phase, "Bound");
+    });
+
+    it("updates the workload, not its storage, when an image tag changes", () => {
+        must("dev", "config", "set", "state-labs:grafanaImage", "grafana/grafana:11.2.1");
+        const steps = plannedSteps("dev");
+        assert.deepStrictEqual(steps.filter((s) => DESTRUCTIVE.includes(s.op)).map((s) => `${s.op} ${s.type} ${s.name}`), []);
+        assert.deepStrictEqual(steps.filter((s) => s.op === "update").map((s) => `${s.type} ${s.name}`), ["kubernetes:apps/v1:StatefulSet movies-grafana"]);
+        must("dev", "up", "--yes", "--skip-preview");
+        assert.strictEqual(getJson(["statefulset", "grafana", "-n", "dev-movies"]).spec.template.spec.containers[0].image, "grafana/grafana:11.2.1");
+    });
+
+    it("destroys what the stack created and keeps the claims and data, leaving the other stack untouched", () => {
+        const a = applied.dev;
+        const claimsBefore = inNamespaces("pvc", a.namespaces.filter((n) => kubectl(["get", "ns", n]).code === 0)).map((c) => `${c.metadata.namespace}/${c.metadata.name}`).sort();
+        const down = must("dev", "destroy", "--yes", "--skip-preview");
+        figures.push(`pulumi destroy dev: ${down.seconds.toFixed(1)} s`);
+        const holding = new Set(claimsBefore.map((c) => c.split("/")[0]));
+        for (const ns of a.namespaces) {
+            const exists = kubectl(["get", "ns", ns]).code === 0;
+            assert.strictEqual(exists, holding.has(ns), `namespace ${ns}: ${exists ? "kept" : "deleted"}`);
+        }
+        const claimsAfter = inNamespaces("pvc", [...holding]).map((c) => `${c.metadata.namespace}/${c.metadata.name}`).sort();
+        assert.deepStrictEqual(claimsAfter, claimsBefore, "claims kept");
+        assert.strictEqual(getJson(["pv", "-l", "state-labs.io/prefix=dev"]).items.length, a.objects.filter((o) => o.kind === "PersistentVolume").length, "PVs kept");
+        for (const kind of ["statefulset", "deployment", "service", "secret", "configmap", "job"]) {
+            const left = inNamespaces(kind, [...holding]).filter((o) => !(kind === "configmap" && o.metadata.name === "kube-root-ca.crt"));
+            assert.deepStrictEqual(left.map((o) => o.metadata.name), [], `${kind} left behind`);
+        }
+        for (const s of inNamespaces("statefulset", applied.nfs.namespaces)) assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `nfs ${s.metadata.name}`);
+    });
+
+    after(() => {
+        pulumi("nfs", "destroy", "--yes", "--skip-preview");
+        for (const f of figures) console.log(`    figure: ${f}`);
+    });
+});
