@@ -1,12 +1,12 @@
 // `npm run bench:cluster` (run by scripts/cluster/bench.sh with a fresh cluster and the
 // offline engine environment): wall times of the real engine against kubectl, and program
 // start-up modes. Figures are printed, not asserted.
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "./mock-runtime";
-import { kubectl, renderAndApply, waitBoundAndReady } from "../test/cluster/kube";
+import { kubectl, projectCopy, pulumiCli, renderAndApply, waitBoundAndReady } from "../test/cluster/kube";
 
 const STACKS = ["dev", "nfs"];
 
@@ -22,18 +22,9 @@ async function timedAsync(fn: () => Promise<void>): Promise<number> {
     return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function projectCopy(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-bench-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
-        fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
-    }
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
-}
-
 function pulumi(cwd: string, stack: string, ...args: string[]): void {
-    const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    const r = pulumiCli(cwd, stack, ...args);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
 }
 
 function deleteNamespaces(namespaces: string[], prefix: string): void {

@@ -3,42 +3,15 @@
 // fresh local control plane. scripts/cluster/test.sh sources scripts/engine/env.sh first
 // (offline: file backend, passphrase secrets, no downloads) and sets KUBECONFIG.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { REPO_ROOT } from "../../scripts/mock-runtime";
-import { Applied, Obj, getJson, inNamespaces, kubectl, render, waitBoundAndReady } from "./kube";
+import { Applied, Obj, PulumiRun, getJson, inNamespaces, kubectl, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
 
 const STACKS = ["dev", "nfs"];
 const STEP_MS = 15 * 60 * 1000;
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    seconds: number;
-}
-
-/** A copy of the project: `pulumi config set` and stack init write into the stack files. */
-function projectCopy(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-engine-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
-        fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
-    }
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
-}
-
 const WORK = projectCopy();
+const pulumi = (stack: string, ...args: string[]) => pulumiCli(WORK, stack, ...args);
 
-function pulumi(stack: string, ...args: string[]): Run {
-    const t0 = Date.now();
-    const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: WORK, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
-
-function must(stack: string, ...args: string[]): Run {
+function must(stack: string, ...args: string[]): PulumiRun {
     const r = pulumi(stack, ...args);
     assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} --stack ${stack} failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
     return r;

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { renderFiles } from "../../scripts/render";
-import { runStack, stackFileConfig } from "../../scripts/mock-runtime";
+import { REPO_ROOT, runStack, stackFileConfig } from "../../scripts/mock-runtime";
 import { PROJECT } from "../../stacks/config";
 
 export const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
@@ -108,4 +108,25 @@ export async function waitBoundAndReady(a: Applied): Promise<void> {
         const bad = inNamespaces("job", a.namespaces).filter((j) => !(j.status.succeeded >= 1));
         return bad.length === 0 ? true : bad.map((j) => j.metadata.name).join(", ");
     });
+}
+
+/** A copy of the project for the engine: `pulumi stack init` and `config set` write into stack files. */
+export function projectCopy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-engine-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
+        fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
+    }
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+export interface PulumiRun extends Result {
+    seconds: number;
+}
+
+/** The Pulumi CLI on PATH (scripts/engine/env.sh), non-interactive, in a project copy. */
+export function pulumiCli(cwd: string, stack: string, ...args: string[]): PulumiRun {
+    const t0 = Date.now();
+    const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
 }
