@@ -32,61 +32,12 @@ KWOK_VERSION="v0.8.0"
 # Bump when the build recipe below changes in a way that must invalidate stamps.
 RECIPE_REV="1"
 
-TOOLCHAIN_DIR="${LABS_TOOLCHAIN_DIR:-$HOME/.cache/state-labs/toolchain}"
-BIN_DIR="$TOOLCHAIN_DIR/bin"
-STAMP_DIR="$TOOLCHAIN_DIR/stamps"
-SRC_DIR="$TOOLCHAIN_DIR/src"   # generated wrapper modules live here, never in the repo
-LOG_DIR="$TOOLCHAIN_DIR/logs"
-FORCE="${LABS_TOOLCHAIN_FORCE:-0}"
-
-die() { echo "toolchain: ERROR: $*" >&2; exit 1; }
-log() { echo "toolchain: $*" >&2; }
-
-command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.26 on PATH)"
-mkdir -p "$BIN_DIR" "$STAMP_DIR" "$SRC_DIR" "$LOG_DIR"
-
-# Use exactly the local Go: with GOTOOLCHAIN=auto a go.mod 'toolchain' line
-# would make go try to download another toolchain. GOWORK=off keeps any
-# go.work in a parent directory out of our wrapper modules. CGO off gives
-# static binaries and avoids needing a C toolchain (matches upstream builds).
-export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
-# The environment may carry GOFLAGS (e.g. -mod=vendor) that break our builds.
-export GOFLAGS="-buildvcs=false"
-
-GO_VERSION="$(go env GOVERSION)"
-case "$GO_VERSION" in
-  go1.2[6-9]*|go1.[3-9][0-9]*) ;;
-  *) die "Kubernetes $K8S_VERSION needs Go >= 1.26, found $GO_VERSION" ;;
-esac
-
-# Serialize concurrent runs (two terminals, npm scripts in parallel...).
-exec 9>"$TOOLCHAIN_DIR/.lock"
-flock 9
-
-stamp_of() { echo "$1 rev$RECIPE_REV"; }   # $1 = module@version
-
-is_fresh() { # name module@version
-  local name="$1" want
-  want="$(stamp_of "$2")"
-  [[ "$FORCE" != 1 && -x "$BIN_DIR/$name" && -f "$STAMP_DIR/$name" ]] &&
-    [[ "$(cat "$STAMP_DIR/$name")" == "$want" ]]
-}
-
-SUMMARY=()
-report() { # name module@version seconds|cached  (progress on stderr, table at the end)
-  local line
-  printf -v line '%-24s %-34s %s' "$1" "$2" "$3"
-  SUMMARY+=("$line")
-  [[ "$3" == cached ]] || log "built $1 in $3"
-}
-
-# Print the directory of a module version downloaded into the module cache.
-mod_dir() { # module@version
-  local json
-  json="$(cd "$SRC_DIR" && go mod download -json "$1")" ||
-    die "cannot download $1 from GOPROXY ($(go env GOPROXY)): $(sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/\1/p' <<<"$json")"
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json"
-}
+TOOL=toolchain
+GO_MIN_MINOR=26
+GO_NEEDED_BY="Kubernetes $K8S_VERSION"
+REPORT_FORMAT='%-24s %-34s %s'
+# shellcheck source=../toolchain-lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../toolchain-lib.sh"
 
 # 'go install mod@v' refuses modules whose go.mod has replace directives, and
 # go.mod replaces of dependencies are ignored anyway. So we generate a tiny

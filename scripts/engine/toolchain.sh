@@ -40,8 +40,8 @@ set -euo pipefail
 # ---------------------------------------------------------------------------
 # Pinned versions. Bump here; stamps make the next run rebuild what changed.
 # ---------------------------------------------------------------------------
-# CLI/engine. npm @pulumi/pulumi may be newer (the SDK negotiates features with
-# the engine), but pin it to the same version to keep the pair tested together.
+# CLI/engine: the newest the proxy serves. npm @pulumi/pulumi (3.270.0) is newer;
+# the SDK negotiates features with the engine, and the engine suite runs the pair.
 PULUMI_VERSION="v3.259.0"
 # Node.js language host: sdk/v3 release that still carries it (see above).
 NODEJS_HOST_SDK_VERSION="v3.68.0"
@@ -63,62 +63,12 @@ RANDOM_PLUGIN_VERSION="4.21.2"
 RECIPE_REV="1"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TOOLCHAIN_DIR="${LABS_TOOLCHAIN_DIR:-$HOME/.cache/state-labs/toolchain}"
-BIN_DIR="$TOOLCHAIN_DIR/bin"
-STAMP_DIR="$TOOLCHAIN_DIR/stamps"
-SRC_DIR="$TOOLCHAIN_DIR/src"   # generated wrapper modules live here, never in the repo
-LOG_DIR="$TOOLCHAIN_DIR/logs"
-FORCE="${LABS_TOOLCHAIN_FORCE:-0}"
-
-die() { echo "engine-toolchain: ERROR: $*" >&2; exit 1; }
-log() { echo "engine-toolchain: $*" >&2; }
-
-command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.25 on PATH)"
-mkdir -p "$BIN_DIR" "$STAMP_DIR" "$SRC_DIR" "$LOG_DIR"
-
-# Same Go settings as scripts/cluster/toolchain.sh: exactly the local Go (no
-# toolchain download), no go.work from a parent dir, static binaries, and
-# none of the caller's GOFLAGS.
-export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
-export GOFLAGS="-buildvcs=false"
-
-GO_VERSION="$(go env GOVERSION)"
-case "$GO_VERSION" in
-  go1.2[5-9]*|go1.[3-9][0-9]*) ;;
-  *) die "pulumi $PULUMI_VERSION needs Go >= 1.25, found $GO_VERSION" ;;
-esac
-
-# One lock for the whole toolchain cache (shared with scripts/cluster/toolchain.sh).
-exec 9>"$TOOLCHAIN_DIR/.lock"
-flock 9
-
-stamp_of() { echo "$1 rev$RECIPE_REV"; }   # $1 = what it was built from
-
-is_fresh() { # name stamp-text
-  local name="$1" want
-  want="$(stamp_of "$2")"
-  [[ "$FORCE" != 1 && -x "$BIN_DIR/$name" && -f "$STAMP_DIR/$name" ]] &&
-    [[ "$(cat "$STAMP_DIR/$name")" == "$want" ]]
-}
-
-SUMMARY=()
-report() { # name module@version seconds|cached
-  local line
-  printf -v line '%-28s %-70s %s' "$1" "$2" "$3"
-  SUMMARY+=("$line")
-  [[ "$3" == cached ]] || log "built $1 in $3"
-}
-
-# Print the directory of a module version downloaded into the module cache
-# (and its go.sum hash on the second line).
-mod_download() { # module@version
-  local json
-  json="$(cd "$SRC_DIR" && go mod download -json "$1")" ||
-    die "cannot download $1 from GOPROXY ($(go env GOPROXY)): $(sed -n 's/^[[:space:]]*"Error": "\(.*\)"$/\1/p' <<<"$json")"
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json"
-  sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$json"
-}
-mod_dir() { local out; out="$(mod_download "$1")"; echo "${out%%$'\n'*}"; }
+TOOL=engine-toolchain
+GO_MIN_MINOR=25
+GO_NEEDED_BY="pulumi $PULUMI_VERSION"
+REPORT_FORMAT='%-28s %-70s %s'
+# shellcheck source=../toolchain-lib.sh
+source "$HERE/../toolchain-lib.sh"
 
 # Wrapper module (same idea as scripts/cluster/toolchain.sh): 'go install
 # mod@v' refuses modules with replace directives, and a dependency's replaces
