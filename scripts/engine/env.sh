@@ -28,7 +28,8 @@
 #     Consequence: run `npm ci` before sourcing this, not after.
 #
 # Env read: LABS_TOOLCHAIN_DIR (as toolchain.sh), LABS_PULUMI_DIR,
-# PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE (kept if set).
+# PULUMI_CONFIG_PASSPHRASE / PULUMI_CONFIG_PASSPHRASE_FILE (kept if set; otherwise a
+# passphrase is generated into WORK_DIR/passphrase).
 
 _labs_engine_env() {
   local toolchain_dir="${LABS_TOOLCHAIN_DIR:-$HOME/.cache/state-labs/toolchain}"
@@ -53,9 +54,13 @@ _labs_engine_env() {
   export LABS_PULUMI_DIR="$work"
   export PULUMI_HOME="$work/home"
   export PULUMI_BACKEND_URL="file://$work/state"
-  # Test passphrase for the local state's secrets (generated DB passwords).
+  # Passphrase of the local state's secrets (the generated DB passwords): generated once per
+  # work dir and kept beside the state it unlocks, never written in a script.
   if [[ -z "${PULUMI_CONFIG_PASSPHRASE:-}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
-    export PULUMI_CONFIG_PASSPHRASE="state-labs-local-test"
+    if [[ ! -s "$work/passphrase" ]]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 >"$work/passphrase") || return 1
+    fi
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$work/passphrase"
   fi
   export PULUMI_SKIP_UPDATE_CHECK=1
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=1
