@@ -66,3 +66,22 @@ mod_download() { # module@version
   sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$json"
 }
 mod_dir() { local out; out="$(mod_download "$1")"; echo "${out%%$'\n'*}"; }
+
+# A wrapper module's go.mod is generated as go.mod.new. 'go build -mod=mod' later adds
+# requirements to go.mod, so compare with the pristine copy (go.mod.gen): unchanged pins keep
+# go.mod + go.sum and nothing is re-resolved; changed pins start the wrapper afresh, with
+# go.sum seeded from $2 when given (upstream's own checksums).
+adopt_wrapper_gomod() { # wrapper-dir [go.sum to start from]
+  local dir="$1" seed="${2:-}"
+  if ! cmp -s "$dir/go.mod.new" "$dir/go.mod.gen" 2>/dev/null || [[ ! -f "$dir/go.mod" ]]; then
+    cp "$dir/go.mod.new" "$dir/go.mod"
+    mv "$dir/go.mod.new" "$dir/go.mod.gen"
+    rm -f "$dir/go.sum"
+    if [[ -n "$seed" && -f "$seed" ]]; then
+      cp "$seed" "$dir/go.sum"; chmod u+w "$dir/go.sum"
+    fi
+  else
+    rm -f "$dir/go.mod.new"
+  fi
+  [[ -f "$dir/doc.go" ]] || echo 'package wrapper' >"$dir/doc.go"
+}

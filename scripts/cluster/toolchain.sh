@@ -80,17 +80,7 @@ write_wrapper() {
       done
     echo ")"
   } >"$dir/go.mod.new"
-  # 'go build -mod=mod' later adds requirements to go.mod, so compare with
-  # the pristine copy (go.mod.gen): unchanged pins keep go.mod + go.sum and
-  # nothing is re-resolved; changed pins start the wrapper afresh.
-  if ! cmp -s "$dir/go.mod.new" "$dir/go.mod.gen" 2>/dev/null || [[ ! -f "$dir/go.mod" ]]; then
-    cp "$dir/go.mod.new" "$dir/go.mod"
-    mv "$dir/go.mod.new" "$dir/go.mod.gen"
-    rm -f "$dir/go.sum"
-  else
-    rm -f "$dir/go.mod.new"
-  fi
-  echo 'package wrapper' >"$dir/doc.go"
+  adopt_wrapper_gomod "$dir"
 }
 
 # Build one main package inside a wrapper module.

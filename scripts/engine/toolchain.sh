@@ -100,19 +100,7 @@ write_wrapper() {
       echo ")"
     fi
   } >"$dir/go.mod.new"
-  # 'go build -mod=mod' adds requirements to go.mod: compare with the pristine
-  # copy (go.mod.gen) so unchanged pins keep go.mod + go.sum.
-  if ! cmp -s "$dir/go.mod.new" "$dir/go.mod.gen" 2>/dev/null || [[ ! -f "$dir/go.mod" ]]; then
-    cp "$dir/go.mod.new" "$dir/go.mod"
-    mv "$dir/go.mod.new" "$dir/go.mod.gen"
-    rm -f "$dir/go.sum"
-    if [[ -f "$(dirname "$gomod")/go.sum" ]]; then
-      cp "$(dirname "$gomod")/go.sum" "$dir/go.sum"; chmod u+w "$dir/go.sum"
-    fi
-  else
-    rm -f "$dir/go.mod.new"
-  fi
-  [[ -f "$dir/doc.go" ]] || echo 'package wrapper' >"$dir/doc.go"
+  adopt_wrapper_gomod "$dir" "$(dirname "$gomod")/go.sum"
 }
 
 indent() { local l; while IFS= read -r l; do [[ -z "$l" ]] || printf '\t%s\n' "$l"; done; }
