@@ -1,6 +1,7 @@
 // What every lab component receives from the stack and hands back for stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { LabNamespace, PodSecurityLevel } from "./namespace";
+import { NamespaceFenceSettings } from "./namespace-fence";
 import { Labels, LabId, StackNaming } from "./naming";
 import { StorageBackend } from "./storage-backend";
 
@@ -9,6 +10,8 @@ export interface LabContext {
     backend: StorageBackend;
     keepDataOnDestroy: boolean;
     images: { postgres: string; volumePermissions: string; mongo: string; grafana: string };
+    /** Quota, container defaults and network rules of every lab namespace. */
+    fence: NamespaceFenceSettings;
 }
 
 /**
@@ -64,6 +67,8 @@ export function labNamespace(parent: pulumi.Resource, resourceName: string, ctx:
             enforce: podSecurityLevel({ rootInit: r.holdsData && ctx.backend.needsVolumePermissions, unknownAppUser: r.unknownAppUser }),
             holdsData: r.holdsData,
             keepDataOnDestroy: ctx.keepDataOnDestroy,
+            fence: ctx.fence,
+            accessNamespace: ctx.naming.accessNamespace(),
         },
         { parent },
     ).name;

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Labels } from "./naming";
+import { NamespaceFence, NamespaceFenceSettings } from "./namespace-fence";
+import { Labels, STUDENT } from "./naming";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
@@ -16,12 +17,30 @@ export interface LabNamespaceArgs {
     /** Keep the namespace (and the claims in it) when the stack is destroyed. */
     holdsData: boolean;
     keepDataOnDestroy: boolean;
+    fence: NamespaceFenceSettings;
+    /** Namespace of the student's ServiceAccount, which gets edit rights here. */
+    accessNamespace: string;
 }
 
-/** A lab's namespace with standard and Pod Security Admission labels. */
+/** Pod Security Admission labels of a namespace enforcing `enforce`. */
+export function podSecurityLabels(enforce: PodSecurityLevel): Labels {
+    return {
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        // audit what restricted would refuse, so the gap is visible in audit logs
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": enforce,
+        "pod-security.kubernetes.io/warn-version": "latest",
+    };
+}
+
+/** A lab's namespace with standard and Pod Security Admission labels, fenced for one student. */
 export class LabNamespace extends pulumi.ComponentResource {
+    /** The name, resolved once the fence stands: whatever uses it starts inside quota and limits. */
     readonly name: pulumi.Output<string>;
     readonly namespace: k8s.core.v1.Namespace;
+    readonly fence: NamespaceFence;
 
     constructor(name: string, args: LabNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("labs:core:Namespace", name, {}, opts);
@@ -30,22 +49,26 @@ export class LabNamespace extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.name,
-                    labels: {
-                        ...args.labels,
-                        "pod-security.kubernetes.io/enforce": args.enforce,
-                        "pod-security.kubernetes.io/enforce-version": "latest",
-                        // audit what restricted would refuse, so the gap is visible in audit logs
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/audit-version": "latest",
-                        "pod-security.kubernetes.io/warn": args.enforce,
-                        "pod-security.kubernetes.io/warn-version": "latest",
-                    },
+                    labels: { ...args.labels, ...podSecurityLabels(args.enforce) },
                 },
             },
             // Deleting a namespace deletes the claims in it: keep it when it holds data.
             { parent: this, retainOnDelete: args.holdsData && args.keepDataOnDestroy },
         );
-        this.name = this.namespace.metadata.name;
+        this.fence = new NamespaceFence(
+            `${name}-fence`,
+            {
+                namespace: this.namespace.metadata.name,
+                labels: args.labels,
+                settings: args.fence,
+                student: { serviceAccount: STUDENT.serviceAccount, namespace: args.accessNamespace },
+            },
+            { parent: this },
+        );
+        // Pods created before the quota and LimitRange exist would escape them.
+        this.name = pulumi
+            .all([this.namespace.metadata.name, this.fence.quota.metadata.name, this.fence.limitRange.metadata.name])
+            .apply(([n]) => n);
         this.registerOutputs({ name: this.name });
     }
 }

@@ -14,6 +14,9 @@ export const MAX_PREFIX_LENGTH = 30;
 
 export type Labels = Record<string, string>;
 
+/** The student's identity in the cluster: a ServiceAccount with a long-lived token, and its Role in every lab namespace. */
+export const STUDENT = { serviceAccount: "student", tokenSecret: "student-token", role: "student-edit" } as const;
+
 /** What one workload is, for its labels: `name` is the app, `component` its role in the lab. */
 export interface AppIdentity {
     name: string;
@@ -29,6 +32,11 @@ export class StackNaming {
     /** Namespace of a lab: the seed's name behind the stack prefix. */
     namespace(base: string): string {
         return `${this.prefix}-${base}`;
+    }
+
+    /** The namespace that holds the student's ServiceAccount; the student has no rights in it. */
+    accessNamespace(): string {
+        return this.namespace("access");
     }
 
     /** Cluster-scoped objects (PVs, StorageClasses) carry the prefix so stacks never collide. */

@@ -16,3 +16,11 @@ export function parseQuantity(q: string): number {
     const m = QUANTITY.exec(q);
     return m ? Number(m[1]) * FACTORS[m[3] ?? ""] : NaN;
 }
+
+/** Bytes as the largest binary unit that keeps two decimals readable: 1.5Gi, 200Mi. */
+export function formatBytes(bytes: number): string {
+    for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"]) {
+        if (bytes >= FACTORS[unit]) return `${Number((bytes / FACTORS[unit]).toFixed(2))}${unit}`;
+    }
+    return String(bytes);
+}

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { allowFrom } from "./namespace-fence";
 import { PersistentClaim } from "./persistent-claim";
 import { Postgres } from "./postgres";
 import { WebApp } from "./web-app";
@@ -141,6 +142,34 @@ export class TodoLab extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // The namespaces are isolated from each other (namespace-fence.ts): open exactly the two
+        // paths this lab needs across them.
+        allowFrom(
+            `${name}-app-to-postgres`,
+            {
+                namespace: dbNs,
+                labels: dbLabels,
+                policyName: "allow-stateful-flask",
+                podSelector: naming.selectorLabels(LAB, db),
+                from: { namespace: appNs, podSelector: naming.selectorLabels(LAB, flask) },
+                port: postgres.port,
+            },
+            { parent: this },
+        );
+        allowFrom(
+            `${name}-ingress-to-app`,
+            {
+                namespace: appNs,
+                labels: naming.appLabels(LAB, flask),
+                policyName: "allow-ingress-controller",
+                podSelector: naming.selectorLabels(LAB, flask),
+                // the controller proxies to the app's pods, wherever the Ingress object lives
+                from: { namespace: args.fence.ingressControllerNamespace },
+                port: APP_PORT,
+            },
+            { parent: this },
+        );
+
         // The Ingress lives in its own namespace; an ExternalName Service there points at the app.
         const ingressLabels = naming.appLabels(LAB, { name: "stateful-flask-ingress", component: "ingress" });
         const external = new k8s.core.v1.Service(
@@ -182,7 +211,7 @@ export class TodoLab extends pulumi.ComponentResource {
                 app: endpoint(appNs, app.host, "stateful-flask", APP_PORT),
                 ingress: {
                     address: pulumi.output(`http://${args.ingressHost}/`),
-                    portForward: pulumi.output(`kubectl -n ingress-nginx port-forward service/ingress-nginx-controller 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),
+                    portForward: pulumi.output(`kubectl -n ${args.fence.ingressControllerNamespace} port-forward service/ingress-nginx-controller 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),
                 },
             },
             secrets: { databaseUrl: appCredentials.value("DATABASE_URL") },

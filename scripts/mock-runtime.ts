@@ -40,6 +40,13 @@ export function mockPassword(name: string): string {
     return "mockpw" + createHash("sha256").update(name).digest("hex").slice(0, 18);
 }
 
+/** A deterministic stand-in for a ServiceAccount token. */
+export function mockToken(name: string): string {
+    return "mocktoken" + createHash("sha256").update(name).digest("hex").slice(0, 24);
+}
+
+export const MOCK_CA = "-----BEGIN CERTIFICATE-----\nmock-cluster-ca\n-----END CERTIFICATE-----\n";
+
 function unwrapSecrets(v: any, at: string, secretPaths: string[]): any {
     if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${at}[${i}]`, secretPaths));
     if (v && typeof v === "object") {
@@ -99,6 +106,11 @@ const mocks = (
         if (args.type === "random:index/randomPassword:RandomPassword") {
             state.result = mockPassword(args.name);
         }
+        if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token") {
+            // what the token controller fills in (and the provider awaits)
+            const b64 = (v: string) => Buffer.from(v).toString("base64");
+            state.data = { token: b64(mockToken(args.name)), "ca.crt": b64(MOCK_CA), namespace: b64(inputs.metadata?.namespace ?? "") };
+        }
         records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {} });
         return { id: args.custom === false ? "" : `${args.name}-id`, state };
     },
@@ -119,7 +131,8 @@ export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
  * the engine would.
  */
 export function runStack(config: Record<string, string>, stack = "test", previous?: StackRun): Promise<StackRun> {
-    return runUnderMocks((rootOptions) => program(loadConfig(), rootOptions), config, stack, previous);
+    // hermetic: no kubeconfig of the machine running the tests (set studentApiServer instead)
+    return runUnderMocks((rootOptions) => program(loadConfig({}), rootOptions), config, stack, previous);
 }
 
 let queue: Promise<unknown> = Promise.resolve();

@@ -2,9 +2,13 @@
 // (`state-labs:<key>` strings) into one validated, typed `LabsConfig`, or throws a
 // single ConfigError listing every problem before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/naming";
-import { isQuantity, parseQuantity } from "../components/quantity";
+import { NamespaceFenceSettings } from "../components/namespace-fence";
+import { formatBytes, isQuantity, parseQuantity } from "../components/quantity";
 
 export const PROJECT = "state-labs";
 
@@ -46,21 +50,30 @@ export function quantityHint(v: string): string {
     return m ? ` (did you mean "${m[1]}${m[2].toUpperCase() === "K" ? "Ki" : m[2].toUpperCase() + "i"}"?)` : "";
 }
 
-const size = rule(
-    (v) => isQuantity(v) && parseQuantity(v) > 0,
-    (v) => `a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti${quantityHint(v)}`,
-);
+const quantity = (examples: string) =>
+    rule(
+        (v) => isQuantity(v) && parseQuantity(v) > 0,
+        (v) => `a positive Kubernetes quantity such as ${examples}${quantityHint(v)}`,
+    );
+const size = quantity("200Mi, 2Gi or 1Ti");
+const memory = quantity("256Mi or 4Gi");
+const cpu = quantity("500m or 2 (cores)");
 const absolutePath = rule((v) => ABSOLUTE_PATH.test(v), "an absolute path such as /data/state-labs");
 const optionalAbsolutePath = rule((v) => v === "" || ABSOLUTE_PATH.test(v), "an absolute path such as /srv/nfs/state-labs");
 const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
 const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
 const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
+const optionalUrl = rule(
+    (v) => v === "" || /^https:\/\/[^\s/]+(\/\S*)?$/.test(v),
+    `an https URL of the Kubernetes API server as students reach it, such as https://192.168.49.2:8443, or "" for the server of the current kubeconfig context`,
+);
 const optionalDnsSubdomain = rule(
     (v) => v === "" || (v.length <= 253 && v.split(".").every((p) => DNS_LABEL.test(p))),
     `a DNS name such as todo.labs.local, or "" for todo.<prefix>.labs.local`,
 );
-const replicas = (max: number) =>
-    z.int({ error: `an integer from 1 to ${max}` }).min(1, { error: `an integer from 1 to ${max}` }).max(max, { error: `an integer from 1 to ${max}` });
+const intRange = (min: number, max: number) =>
+    z.int({ error: `an integer from ${min} to ${max}` }).min(min, { error: `an integer from ${min} to ${max}` }).max(max, { error: `an integer from ${min} to ${max}` });
+const replicas = (max: number) => intRange(1, max);
 const bool = z.boolean({ error: "true or false" });
 
 // ---- the keys ----------------------------------------------------------------
@@ -235,6 +248,78 @@ export const KEYS = {
         description: "Lab postgres-ha: size of each pod's claim.",
         schema: size,
     },
+    ingressControllerNamespace: {
+        type: "string",
+        default: "ingress-nginx",
+        description: "Namespace of the ingress controller: the only other namespace the NetworkPolicies let reach an app behind an Ingress (minikube's ingress addon: ingress-nginx).",
+        schema: dnsLabel(63),
+    },
+    quotaCpuRequests: {
+        type: "string",
+        default: "2",
+        description: "ResourceQuota of every lab namespace: total CPU requests (the labs need at most 1 core in one namespace at the largest replica counts).",
+        schema: cpu,
+    },
+    quotaMemoryRequests: {
+        type: "string",
+        default: "4Gi",
+        description: "ResourceQuota of every lab namespace: total memory requests.",
+        schema: memory,
+    },
+    quotaCpuLimits: {
+        type: "string",
+        default: "12",
+        description: "ResourceQuota of every lab namespace: total CPU limits.",
+        schema: cpu,
+    },
+    quotaMemoryLimits: {
+        type: "string",
+        default: "8Gi",
+        description: "ResourceQuota of every lab namespace: total memory limits.",
+        schema: memory,
+    },
+    quotaStorage: {
+        type: "string",
+        default: "20Gi",
+        description: "ResourceQuota of every lab namespace: total storage its claims request. Must hold what a lab claims (checked), with room to grow volumes.",
+        schema: size,
+    },
+    quotaPods: {
+        type: "integer",
+        default: 20,
+        description: "ResourceQuota of every lab namespace: number of pods.",
+        schema: intRange(1, 1000),
+    },
+    defaultCpuRequest: {
+        type: "string",
+        default: "50m",
+        description: "LimitRange of every lab namespace: CPU request of a container that sets none.",
+        schema: cpu,
+    },
+    defaultMemoryRequest: {
+        type: "string",
+        default: "64Mi",
+        description: "LimitRange of every lab namespace: memory request of a container that sets none.",
+        schema: memory,
+    },
+    defaultCpuLimit: {
+        type: "string",
+        default: "500m",
+        description: "LimitRange of every lab namespace: CPU limit of a container that sets none (at least defaultCpuRequest).",
+        schema: cpu,
+    },
+    defaultMemoryLimit: {
+        type: "string",
+        default: "256Mi",
+        description: "LimitRange of every lab namespace: memory limit of a container that sets none (at least defaultMemoryRequest).",
+        schema: memory,
+    },
+    studentApiServer: {
+        type: "string",
+        default: "",
+        description: `API server URL written into the student's kubeconfig; "" takes the server of the current context of the operator's kubeconfig (KUBECONFIG or ~/.kube/config).`,
+        schema: optionalUrl,
+    },
 } as const satisfies Record<string, KeySpec<z.ZodType>>;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -258,6 +343,10 @@ export interface LabsConfig {
     movies: { mongoReplicas: number; mongoSize: string; grafanaSize: string; catalogImage?: string };
     customer: { dbSize: string; backendImage?: string };
     postgresHa: { replicas: number; size: string };
+    /** Quota, container defaults and network rules of every lab namespace. */
+    fence: NamespaceFenceSettings;
+    /** The student's kubeconfig: the API server it points at, when known. */
+    student: { apiServer?: string };
 }
 
 export class ConfigError extends pulumi.RunError {
@@ -265,6 +354,35 @@ export class ConfigError extends pulumi.RunError {
         super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
         this.name = "ConfigError";
     }
+}
+
+/**
+ * What each lab's claims request in its one namespace that holds data (test/config.spec.ts
+ * checks this table against the claims the labs really create).
+ */
+export const LAB_STORAGE: Record<LabId, { keys: string; bytes: (c: LabsConfig) => number }> = {
+    workshop: { keys: "workshopDbSize", bytes: (c) => parseQuantity(c.workshop.dbSize) },
+    todo: { keys: "todoDbSize", bytes: (c) => parseQuantity(c.todo.dbSize) },
+    movies: {
+        keys: "moviesMongoSize × moviesMongoReplicas + moviesGrafanaSize",
+        bytes: (c) => parseQuantity(c.movies.mongoSize) * c.movies.mongoReplicas + parseQuantity(c.movies.grafanaSize),
+    },
+    customer: { keys: "customerDbSize", bytes: (c) => parseQuantity(c.customer.dbSize) },
+    "postgres-ha": { keys: "postgresHaSize × postgresHaReplicas", bytes: (c) => parseQuantity(c.postgresHa.size) * c.postgresHa.replicas },
+};
+
+/**
+ * A claim beyond its namespace's storage quota is refused and its pod never starts: say so
+ * before anything is registered rather than after a ten-minute await.
+ */
+function quotaProblems(config: LabsConfig, given: unknown, ns: string): string[] {
+    const quota = parseQuantity(config.fence.quota.storage);
+    return config.labs.flatMap((lab) => {
+        const bytes = LAB_STORAGE[lab].bytes(config);
+        return bytes <= quota
+            ? []
+            : [`${ns}quotaStorage: ${describe(given, "quotaStorage")} is not accepted; expected at least ${formatBytes(bytes)}, what lab ${lab} claims in one namespace (${LAB_STORAGE[lab].keys}); raise quotaStorage or lower those sizes`];
+    });
 }
 
 const schema = z
@@ -277,6 +395,12 @@ const schema = z
             const when = { when: "storageMode is nfs" };
             if (!c.nfsServer) ctx.addIssue({ code: "custom", path: ["nfsServer"], input: c.nfsServer, params: when, message: "the NFS server's host name or IP address" });
             if (!c.nfsPath) ctx.addIssue({ code: "custom", path: ["nfsPath"], input: c.nfsPath, params: when, message: "the exported directory, an absolute path such as /srv/nfs/state-labs" });
+        }
+        // The API server refuses a LimitRange whose default request exceeds its default limit.
+        for (const [request, limit] of [["defaultCpuRequest", "defaultCpuLimit"], ["defaultMemoryRequest", "defaultMemoryLimit"]] as const) {
+            if (parseQuantity(c[request]) > parseQuantity(c[limit])) {
+                ctx.addIssue({ code: "custom", path: [request], input: c[request], message: `at most ${limit} (${c[limit]})` });
+            }
         }
     });
 
@@ -300,8 +424,10 @@ function coerce(key: string, raw: string): unknown {
     }
 }
 
-function describe(v: unknown): string {
-    return v === undefined ? "(not set)" : JSON.stringify(v);
+function describe(v: unknown, key?: string): string {
+    const spec = key === undefined ? undefined : (KEYS as Record<string, KeySpec<z.ZodType>>)[key];
+    if (v === undefined) return spec ? `${JSON.stringify(spec.default)} (the default)` : "(not set)";
+    return JSON.stringify(v);
 }
 
 /** Parses the project's config entries (`<project>:<key>` → string), as Pulumi hands them over. */
@@ -327,11 +453,14 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
                 const what = value === undefined || value === "" ? "not set" : `${describe(value)} is not accepted`;
                 return [`${where}: ${what}, but required when ${issue.params.when}; expected ${issue.message}`];
             }
-            return [`${where}: ${describe(value)} is not accepted; expected ${issue.message}`];
+            return [`${where}: ${describe(value, issue.path.length === 1 ? key : undefined)} is not accepted; expected ${issue.message}`];
         });
         throw new ConfigError(problems);
     }
-    return toLabsConfig(result.data as Flat);
+    const config = toLabsConfig(result.data as Flat);
+    const problems = quotaProblems(config, input.quotaStorage, ns);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
 }
 
 function toLabsConfig(c: Flat): LabsConfig {
@@ -364,10 +493,49 @@ function toLabsConfig(c: Flat): LabsConfig {
         },
         customer: { dbSize: c.customerDbSize, backendImage: c.customerBackendImage || undefined },
         postgresHa: { replicas: c.postgresHaReplicas, size: c.postgresHaSize },
+        fence: {
+            quota: {
+                cpuRequests: c.quotaCpuRequests,
+                memoryRequests: c.quotaMemoryRequests,
+                cpuLimits: c.quotaCpuLimits,
+                memoryLimits: c.quotaMemoryLimits,
+                storage: c.quotaStorage,
+                pods: c.quotaPods,
+            },
+            containerDefaults: {
+                request: { cpu: c.defaultCpuRequest, memory: c.defaultMemoryRequest },
+                limit: { cpu: c.defaultCpuLimit, memory: c.defaultMemoryLimit },
+            },
+            ingressControllerNamespace: c.ingressControllerNamespace,
+        },
+        student: { apiServer: c.studentApiServer || undefined },
     };
 }
 
-/** Reads the running stack's configuration. */
-export function loadConfig(): LabsConfig {
-    return parseConfig(pulumi.runtime.allConfig(), pulumi.getProject());
+/**
+ * The API server of the current context of the kubeconfig the Kubernetes provider uses as
+ * well: the files in KUBECONFIG (the first to set a name wins, as kubectl merges them), else
+ * ~/.kube/config. Undefined when there is none or it names no server.
+ */
+export function ambientApiServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const files = env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter).filter(Boolean) : env.HOME ? [path.join(env.HOME, ".kube", "config")] : [];
+    const docs = files.flatMap((f) => {
+        try {
+            return [parseYaml(fs.readFileSync(f, "utf8")) ?? {}];
+        } catch {
+            return [];
+        }
+    });
+    const current = docs.map((d) => d["current-context"]).find(Boolean);
+    const find = (list: string, name: unknown) => docs.flatMap((d) => d[list] ?? []).find((e: { name?: string }) => e?.name === name);
+    const cluster = find("contexts", current)?.context?.cluster;
+    const server = find("clusters", cluster)?.cluster?.server;
+    return typeof server === "string" && server ? server : undefined;
+}
+
+/** Reads the running stack's configuration; the student's API server defaults from `env`'s kubeconfig. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LabsConfig {
+    const config = parseConfig(pulumi.runtime.allConfig(), pulumi.getProject());
+    config.student.apiServer ??= ambientApiServer(env);
+    return config;
 }

@@ -12,6 +12,7 @@ import { TodoLab } from "../components/todo-lab";
 import { MoviesLab } from "../components/movies-lab";
 import { CustomerLab } from "../components/customer-lab";
 import { PostgresHaLab } from "../components/postgres-ha-lab";
+import { StudentAccess } from "../components/student-access";
 import { ConfigKey, LabsConfig, PROJECT } from "./config";
 
 /** Which config key enables each app that is left out when its image is not configured. */
@@ -39,6 +40,15 @@ export interface StackOutputs {
         secrets: Record<string, pulumi.Output<string>>;
         skippedApps: Record<string, string>;
     }>;
+    student: {
+        /** Where the student's ServiceAccount lives (no rights there). */
+        accessNamespace: pulumi.Output<string>;
+        serviceAccount: pulumi.Output<string>;
+        /** The namespaces the student may edit. */
+        namespaces: pulumi.Output<string>[];
+        /** kubeconfig for the student (secret), when the API server is known. */
+        kubeconfig?: pulumi.Output<string>;
+    };
 }
 
 /** `rootOptions` reach every resource (tests pass transformations that observe options). */
@@ -48,7 +58,7 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
     const provider = new k8s.Provider("k8s", config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}, rootOptions);
     const opts = { ...rootOptions, providers: { kubernetes: provider } };
     const backend = storageBackend(config, naming, opts);
-    const context: LabContext = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images };
+    const context: LabContext = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence };
 
     const labs: StackOutputs["labs"] = {};
     const report = (lab: LabId, out: LabOutputs) => {
@@ -69,5 +79,17 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
         "postgres-ha": () => new PostgresHaLab("postgres-ha", { ...context, ...config.postgresHa }, opts).outputs,
     };
     for (const lab of config.labs) report(lab, build[lab]());
-    return { prefix: config.prefix, storageMode: config.storage.mode, storageClassName: backend.storageClassName, labs };
+
+    const namespaces = Object.values(labs).flatMap((l) => l.namespaces);
+    if (!config.student.apiServer) {
+        pulumi.log.warn(`no kubeconfig for the student: the API server is unknown; set ${PROJECT}:studentApiServer, or run with a kubeconfig whose current context names its server`);
+    }
+    const access = new StudentAccess("student", { naming, labels: naming.stackLabels(), namespaces, apiServer: config.student.apiServer }, opts);
+    return {
+        prefix: config.prefix,
+        storageMode: config.storage.mode,
+        storageClassName: backend.storageClassName,
+        labs,
+        student: { accessNamespace: access.namespace, serviceAccount: access.serviceAccount, namespaces, kubeconfig: access.kubeconfig },
+    };
 }

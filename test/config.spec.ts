@@ -3,8 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
-import { ConfigError, KEYS, PROJECT, parseConfig } from "../stacks/config";
-import { withConfig } from "./objects";
+import { ConfigError, KEYS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
+import { LAB_IDS } from "../components/naming";
+import { footprintByNamespace } from "../scripts/footprint";
+import { objects, run, withConfig } from "./objects";
 
 const P = PROJECT;
 
@@ -81,7 +83,7 @@ describe("config", () => {
 
         it("accepts every Kubernetes storage quantity form we document", () => {
             for (const q of ["200Mi", "2Gi", "1Ti", "1.5Gi", "500M", "1G"]) {
-                assert.doesNotThrow(() => parseConfig({ [`${P}:workshopDbSize`]: q }), q);
+                assert.doesNotThrow(() => parseConfig({ [`${P}:workshopDbSize`]: q, [`${P}:quotaStorage`]: "2Ti" }), q);
             }
         });
     });
@@ -113,6 +115,20 @@ describe("config", () => {
             ["boolean spelled yes", { keepDataOnDestroy: "yes" }, [`${P}:keepDataOnDestroy: "yes" is not accepted; expected true or false`]],
             ["unpinned image", { postgresImage: "postgres" }, [`${P}:postgresImage: "postgres" is not accepted; expected a pinned image reference such as postgres:17.6 (a tag or digest is required)`]],
             [
+                "a quota too small for a lab's claims",
+                { quotaStorage: "5Gi" },
+                [`${P}:quotaStorage: "5Gi" is not accepted; expected at least 8Gi, what lab movies claims in one namespace (moviesMongoSize × moviesMongoReplicas + moviesGrafanaSize); raise quotaStorage or lower those sizes`],
+            ],
+            [
+                "sizes grown past the default quota",
+                { postgresHaSize: "8Gi" },
+                [`${P}:quotaStorage: "20Gi" (the default) is not accepted; expected at least 24Gi, what lab postgres-ha claims in one namespace (postgresHaSize × postgresHaReplicas); raise quotaStorage or lower those sizes`],
+            ],
+            ["CPU quota in words", { quotaCpuRequests: "2 cores" }, [`${P}:quotaCpuRequests: "2 cores" is not accepted; expected a positive Kubernetes quantity such as 500m or 2 (cores)`]],
+            ["pods quota zero", { quotaPods: "0" }, [`${P}:quotaPods: 0 is not accepted; expected an integer from 1 to 1000`]],
+            ["default request above default limit", { defaultCpuRequest: "1" }, [`${P}:defaultCpuRequest: "1" is not accepted; expected at most defaultCpuLimit (500m)`]],
+            ["API server not https", { studentApiServer: "http://10.0.0.1:8080" }, [`${P}:studentApiServer: "http://10.0.0.1:8080" is not accepted; expected an https URL of the Kubernetes API server as students reach it, such as https://192.168.49.2:8443, or "" for the server of the current kubeconfig context`]],
+            [
                 "several problems at once",
                 { prefix: "-x", workshopDbSize: "1GB" },
                 [
@@ -130,6 +146,19 @@ describe("config", () => {
                 assert.deepStrictEqual((r.error as ConfigError).problems, problems);
                 assert.strictEqual(r.error.message, `invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
                 assert.deepStrictEqual(r.resources, [], "no resource may be registered");
+            });
+        }
+    });
+
+    describe("storage each lab claims (LAB_STORAGE), the quota check's table", () => {
+        for (const overrides of [{}, { moviesMongoReplicas: 5, moviesMongoSize: "3Gi", postgresHaReplicas: 4, postgresHaSize: "1Gi", workshopPersistence: false, quotaStorage: "40Gi" }]) {
+            it(`matches what the labs really claim, per namespace (${JSON.stringify(overrides)})`, async () => {
+                const config = parseConfig(withConfig("dev", overrides));
+                for (const lab of LAB_IDS) {
+                    const objs = objects(await run("dev", { ...overrides, labs: [lab] }));
+                    const claimed = Object.values(footprintByNamespace(objs)).map((f) => f.storage).filter((b) => b > 0);
+                    assert.deepStrictEqual(claimed, [LAB_STORAGE[lab].bytes(config)], lab);
+                }
             });
         }
     });

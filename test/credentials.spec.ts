@@ -16,6 +16,8 @@ describe("Credentials (labs:security:Credentials)", () => {
             mongoImage: "mongo:8.0.3",
             moviesMongoReplicas: 5,
             moviesMongoSize: "5Gi",
+            quotaStorage: "40Gi",
+            quotaCpuLimits: "16",
             postgresHaReplicas: 2,
             workshopPersistence: false,
             workshopBackendImage: "registry.example/fastapi:9",

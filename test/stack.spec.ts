@@ -149,7 +149,8 @@ for (const stack of STACK_FILES) {
                         for (const pw of passwords) assert.ok(!s.value.includes(pw), `password found in ${o.kind} ${o.metadata.name} at ${s.path}`);
                     }
                 }
-                for (const secret of r.resources.filter((x) => x.type === "kubernetes:core/v1:Secret")) {
+                // (the student's token Secret has no data of ours: the token controller fills it)
+                for (const secret of r.resources.filter((x) => x.type === "kubernetes:core/v1:Secret" && x.inputs.type !== "kubernetes.io/service-account-token")) {
                     assert.ok(secret.secretPaths.some((p) => p.startsWith("stringData")), `${secret.name}: stringData not sent as secret`);
                 }
             });
@@ -260,6 +261,44 @@ describe("two stacks on one cluster", () => {
             }
             const nestedDirs = [...dirs(a)].filter((d) => [...dirs(b)].some((e) => d.startsWith(`${e}/`) || e.startsWith(`${d}/`)));
             assert.deepStrictEqual(nestedDirs, [], `${stack}: one stack's directory inside the other's`);
+            const hosts = (objs: K8sObject[]) => ofKind(objs, "Ingress").flatMap((i) => i.spec.rules.map((r: K8sObject) => r.host));
+            assert.ok(!hosts(a).some((h) => hosts(b).includes(h)), "shared Ingress host");
+        }
+    });
+
+    it("cannot collide whatever the ids: no derived name is another's with a dash-joined word in front", async () => {
+        // Student "ada" owns "ada-<s>" for every suffix s of a kind. Student "ada-x" would own
+        // "ada-x-<t>": the two collide exactly when some s equals "x-<t>" for another suffix t.
+        for (const stack of STACK_FILES) {
+            const objs = objects(await run(stack, { prefix: "p", moviesMongoReplicas: 7, postgresHaReplicas: 10, quotaStorage: "100Gi" }));
+            const byKind = new Map<string, string[]>();
+            for (const o of objs.filter((x) => isClusterScoped(x.kind))) {
+                assert.ok(o.metadata.name.startsWith("p-"), `${o.kind} ${o.metadata.name} does not start with the prefix`);
+                byKind.set(o.kind, [...(byKind.get(o.kind) ?? []), o.metadata.name.slice(2)]);
+            }
+            for (const [kind, suffixes] of byKind) {
+                const clashes = suffixes.flatMap((s) => suffixes.filter((t) => s.endsWith(`-${t}`)).map((t) => `${s} / ${t}`));
+                assert.deepStrictEqual(clashes, [], `${stack} ${kind}`);
+            }
+        }
+    });
+
+    it("reference only their own namespaces: bindings, policies, Services and every namespaced object", async () => {
+        for (const stack of STACK_FILES) {
+            const objs = objects(await run(stack, { prefix: "alice" }));
+            const own = new Set(ofKind(objs, "Namespace").map((n) => n.metadata.name));
+            assert.ok([...own].every((n) => n.startsWith("alice-")));
+            for (const o of objs.filter((x) => !isClusterScoped(x.kind))) assert.ok(own.has(o.metadata.namespace), `${o.kind} ${o.metadata.name} in ${o.metadata.namespace}`);
+            for (const b of ofKind(objs, "RoleBinding")) for (const s of b.subjects) assert.ok(own.has(s.namespace), `RoleBinding subject in ${s.namespace}`);
+            for (const p of ofKind(objs, "NetworkPolicy")) {
+                for (const peer of p.spec.ingress.flatMap((i: K8sObject) => i.from ?? [])) {
+                    const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
+                    if (peer.namespaceSelector) assert.ok(own.has(ns) || ns === "ingress-nginx", `${p.metadata.name} admits namespace ${ns}`);
+                }
+            }
+            for (const svc of ofKind(objs, "Service").filter((x) => x.spec.type === "ExternalName")) {
+                assert.ok(own.has(svc.spec.externalName.split(".")[1]), `${svc.metadata.name} points at ${svc.spec.externalName}`);
+            }
         }
     });
 });
