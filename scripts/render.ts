@@ -8,8 +8,13 @@ import { stringify } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { REPO_ROOT, StackRun, isClusterScoped, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
 
-// Apply order: what others refer to comes first.
-const ORDER = ["Namespace", "StorageClass", "PersistentVolume", "Secret", "ConfigMap", "PersistentVolumeClaim", "ServiceAccount", "Role", "RoleBinding", "Service", "Job", "StatefulSet", "Deployment", "Ingress"];
+// Apply order (Helm's, for the kinds we emit): what others refer to comes first. The fence
+// (policies, quota, limits) precedes any pod; a ServiceAccount precedes its token Secret,
+// which the token controller deletes if the account is missing.
+const ORDER = [
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume",
+    "PersistentVolumeClaim", "Role", "RoleBinding", "Service", "Job", "StatefulSet", "Deployment", "Ingress",
+];
 
 export interface RenderedFile {
     file: string;
