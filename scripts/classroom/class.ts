@@ -1,0 +1,296 @@
+// One Pulumi stack per student, driven through the Automation API against this project: the
+// same program and stack files as a plain `pulumi up`, with the student's id as the prefix.
+import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { PROJECT, parseConfig } from "../../stacks/config";
+import { Progress } from "./progress";
+import { Student, stackName } from "./roster";
+
+export type Command = "up" | "preview" | "status" | "destroy";
+
+export interface StudentResult {
+    id: string;
+    stack: string;
+    /** ok: the operation succeeded; absent: no stack (nothing to do); failed; skipped: never started (interrupted run). */
+    result: "ok" | "failed" | "absent" | "skipped";
+    /** status only: the state the stack's last update left. */
+    state?: "up" | "failed" | "interrupted" | "never deployed" | "destroyed" | "absent";
+    /** Steps by operation (create, update, delete, replace...), unchanged resources left out. */
+    changes: Record<string, number>;
+    /** Resources in the stack (status). */
+    resources?: number;
+    seconds: number;
+    namespaces: string[];
+    /** Why it failed, or what status found. */
+    detail?: string;
+    log?: string;
+}
+
+export interface ClassOptions {
+    /** The project directory (Pulumi.yaml, stack files). */
+    workDir: string;
+    /** The stack file whose config every student gets: Pulumi.<base>.yaml. */
+    base: string;
+    parallel: number;
+    refresh?: boolean;
+    signal?: AbortSignal;
+}
+
+/** Problems that stop the whole class before any stack is touched (bad base, config a student would fail on). */
+export class ClassError extends Error {
+    constructor(readonly problems: string[]) {
+        super(problems.join("\n"));
+        this.name = "ClassError";
+    }
+}
+
+// Type-checking is `npm test`'s job; every student's program run skips it (about 4 s each).
+const ENV = { PULUMI_NODEJS_TRANSPILE_ONLY: "true", PULUMI_SKIP_UPDATE_CHECK: "true" };
+
+/** Base config of the class: the stack file's plain values; `secure:` ones are read decrypted from the base stack. */
+export interface BaseConfig {
+    plain: Record<string, unknown>;
+    secure: string[];
+}
+
+export function readBase(workDir: string, base: string): BaseConfig {
+    const file = path.join(workDir, `Pulumi.${base}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = fs.readdirSync(workDir).flatMap((f) => /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f)?.[1] ?? []);
+        throw new ClassError([`--base ${base}: no stack file Pulumi.${base}.yaml in ${workDir}; expected one of ${known.join(", ")}`]);
+    }
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}).config ?? {};
+    const plain: Record<string, unknown> = {};
+    const secure: string[] = [];
+    for (const [k, v] of Object.entries<unknown>(config)) {
+        if (v && typeof v === "object" && "secure" in (v as object)) secure.push(k);
+        else plain[k] = v;
+    }
+    return { plain, secure };
+}
+
+/** The prefixes of the project's own stack files: no student may take one. */
+export function reservedIds(workDir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of fs.readdirSync(workDir)) {
+        const m = /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f);
+        if (!m) continue;
+        const prefix = (parseYaml(fs.readFileSync(path.join(workDir, f), "utf8")) ?? {}).config?.[`${PROJECT}:prefix`];
+        if (typeof prefix === "string") out[prefix] = `stack file ${f}`;
+    }
+    return out;
+}
+
+/** The config a student's stack gets, as the engine would pass it to the program. */
+export function studentConfig(base: BaseConfig, id: string): Record<string, unknown> {
+    return { ...base.plain, [`${PROJECT}:prefix`]: id };
+}
+
+/** Runs the program's own validation for every student before any stack is touched. */
+export function validateClass(base: BaseConfig, students: Student[]): void {
+    const problems: string[] = [];
+    for (const s of students) {
+        const flat = Object.fromEntries(Object.entries(studentConfig(base, s.id)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        for (const k of base.secure) flat[k] = "";
+        try {
+            parseConfig(flat);
+        } catch (e) {
+            problems.push(`student ${s.id}: ${(e as Error).message}`);
+        }
+    }
+    if (problems.length > 0) throw new ClassError(problems);
+}
+
+function logFile(workDir: string, stack: string, command: string): string {
+    const dir = path.join(workDir, ".classroom", "logs");
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, `${stack}.${command}.log`);
+}
+
+function namespacesOf(outputs: OutputMap | undefined): string[] {
+    const student = outputs?.student?.value as { namespaces?: string[] } | undefined;
+    return student?.namespaces ?? [];
+}
+
+function changesOf(summary: Record<string, number> | undefined): Record<string, number> {
+    return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+/** The error a student's run ended with: the engine's first error diagnostic, else the CLI's. */
+function reason(diagnostics: string[], error: unknown): string {
+    // the provider's message, e.g. "... not successfully created ... / Apply failed with 1 conflict: ..."
+    const found = diagnostics.map((d) => d.trim()).filter((d) => d && !/^update failed$/i.test(d));
+    if (found.length) return found.map((d) => d.split("\n").map((l) => l.trim()).filter(Boolean).join("\n")).join("\n");
+    const text = error instanceof Error ? error.message : String(error);
+    const line = text.split("\n").map((l) => l.trim()).find((l) => /^error:/.test(l) && !/update failed/.test(l));
+    return (line ?? text.split("\n")[0]).replace(/^error:\s*/, "");
+}
+
+/**
+ * A lock left by a run that was killed (its process is gone, on this host) is stale: cancel
+ * it so the student's stack can resume. A live lock is another run's, and is left alone.
+ */
+export function staleLockPid(message: string, hostname = os.hostname()): number | undefined {
+    if (!/currently locked/.test(message)) return undefined;
+    const owners = [...message.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)];
+    if (owners.length === 0) return undefined;
+    for (const [, host, pid] of owners) {
+        if (host !== hostname) return undefined;
+        try {
+            process.kill(Number(pid), 0);
+            return undefined; // still running
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "ESRCH") return undefined;
+        }
+    }
+    return Number(owners[0][2]);
+}
+
+async function withStaleLockRecovery<T>(stack: Stack, log: fs.WriteStream, op: () => Promise<T>): Promise<T> {
+    try {
+        return await op();
+    } catch (e) {
+        const pid = staleLockPid(e instanceof Error ? e.message : String(e));
+        if (pid === undefined) throw e;
+        log.write(`classroom: removing the lock of pid ${pid}, which no longer runs (an interrupted run), and resuming\n`);
+        await stack.cancel();
+        return await op();
+    }
+}
+
+async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Record<string, string>, student: Student): Promise<Stack> {
+    const name = stackName(student.id);
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV });
+    const ws = stack.workspace as LocalWorkspace;
+    // The base's config, exactly, plus the prefix: the class stays in step with its stack file.
+    const settings = await ws.stackSettings(name);
+    settings.config = studentConfig(base, student.id) as Record<string, string>;
+    await ws.saveStackSettings(name, settings);
+    if (Object.keys(secrets).length > 0) {
+        await stack.setAllConfig(Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { value: v, secret: true }])));
+    }
+    return stack;
+}
+
+async function existingStacks(workDir: string): Promise<Set<string>> {
+    const ws = await LocalWorkspace.create({ workDir, envVars: ENV });
+    return new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()!));
+}
+
+/**
+ * Selecting or creating a stack rewrites the CLI's workspace file (the current stack), and the
+ * first `stack init` initialises a fresh state backend: those steps take turns. The operations
+ * themselves name their stack and run in parallel.
+ */
+let turn: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const next = turn.then(fn);
+    turn = next.catch(() => undefined);
+    return next;
+}
+
+async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+    return results;
+}
+
+/** Runs `command` for every student, `parallel` at a time; one student's failure never stops the others. */
+export async function runClass(command: Command, students: Student[], options: ClassOptions, progress: Progress): Promise<StudentResult[]> {
+    const base = readBase(options.workDir, options.base);
+    if (command !== "status" && command !== "destroy") validateClass(base, students);
+    const existing = await existingStacks(options.workDir);
+    let secrets: Record<string, string> = {};
+    if (base.secure.length > 0 && (command === "up" || command === "preview")) {
+        // decrypted from the base stack and encrypted again with each student's stack
+        const all = await (await LocalWorkspace.selectStack({ stackName: options.base, workDir: options.workDir }, { envVars: ENV })).getAllConfig();
+        secrets = Object.fromEntries(base.secure.map((k) => [k, all[k]?.value ?? ""]));
+    }
+
+    const runOne = async (student: Student): Promise<StudentResult> => {
+        const name = stackName(student.id);
+        const started = Date.now();
+        const result: StudentResult = { id: student.id, stack: name, result: "ok", changes: {}, seconds: 0, namespaces: [] };
+        const done = (r: Partial<StudentResult>) => {
+            Object.assign(result, r, { seconds: (Date.now() - started) / 1000 });
+            progress.phase(student.id, result.result === "failed" ? "failed" : "done", result.detail ?? result.result);
+            return result;
+        };
+        if (options.signal?.aborted) {
+            result.result = "skipped";
+            result.detail = "interrupted before it started";
+            progress.phase(student.id, "failed", result.detail);
+            return result;
+        }
+        if ((command === "status" || command === "destroy") && !existing.has(name)) {
+            return done({ result: "absent", state: "absent", detail: "no stack" });
+        }
+        const logPath = logFile(options.workDir, name, command);
+        const log = fs.createWriteStream(logPath);
+        const diagnostics: string[] = [];
+        const onEvent = (e: EngineEvent) => {
+            if (e.diagnosticEvent?.severity === "error") diagnostics.push(e.diagnosticEvent.message);
+            const m = e.resOutputsEvent?.metadata;
+            if (m) progress.step(student.id, `${m.op} ${m.type.split(":").pop()} ${m.urn.split("::").pop()}`);
+        };
+        const ops = { onOutput: (s: string) => log.write(s), onEvent, color: "never" as const, signal: options.signal };
+        try {
+            progress.phase(student.id, "preparing");
+            if (command === "status") {
+                const stack = await oneAtATime(() => LocalWorkspace.selectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV }));
+                return done(await statusOf(stack, result));
+            }
+            if (command === "destroy") {
+                const stack = await oneAtATime(() => LocalWorkspace.selectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV }));
+                const namespaces = namespacesOf(await stack.outputs());
+                progress.phase(student.id, "running");
+                const r = await withStaleLockRecovery(stack, log, () => stack.destroy(ops));
+                await oneAtATime(() => stack.workspace.removeStack(name));
+                return done({ changes: changesOf(r.summary.resourceChanges), namespaces, detail: "stack removed" });
+            }
+            const stack = await oneAtATime(() => prepareStack(options, base, secrets, student));
+            progress.phase(student.id, "running");
+            if (command === "preview") {
+                const r = await withStaleLockRecovery(stack, log, () => stack.preview({ ...ops, refresh: options.refresh }));
+                return done({ changes: changesOf(r.changeSummary), namespaces: namespacesOf(await stack.outputs()) });
+            }
+            const r = await withStaleLockRecovery(stack, log, () => stack.up({ ...ops, refresh: options.refresh }));
+            return done({ changes: changesOf(r.summary.resourceChanges), namespaces: namespacesOf(r.outputs) });
+        } catch (e) {
+            log.write(`\nclassroom: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+            return done({ result: "failed", detail: options.signal?.aborted ? "interrupted" : reason(diagnostics, e), log: logPath });
+        } finally {
+            await new Promise((ok) => log.end(ok));
+        }
+    };
+
+    return pool(students, options.parallel, runOne);
+}
+
+/** What the stack's state says: last update, resources, pending operations of an interrupted run. */
+async function statusOf(stack: Stack, result: StudentResult): Promise<Partial<StudentResult>> {
+    const [last] = await stack.history(1);
+    const state = (await stack.exportStack()).deployment ?? {};
+    const resources = (state.resources ?? []).filter((r: { type: string }) => !r.type.startsWith("pulumi:")).length;
+    const pending = (state.pending_operations ?? []).length;
+    const namespaces = namespacesOf(await stack.outputs());
+    const when = last?.endTime ? ` at ${new Date(last.endTime).toISOString().replace(/\.\d+Z$/, "Z")}` : "";
+    let s: StudentResult["state"];
+    if (!last) s = "never deployed";
+    else if (pending > 0) s = "interrupted";
+    else if (last.result !== "succeeded") s = "failed";
+    else if (last.kind === "destroy") s = "destroyed";
+    else s = "up";
+    const detail = last ? `last ${last.kind} ${last.result}${when}${pending ? `; ${pending} operations left pending` : ""}` : "no update yet";
+    return { ...result, state: s, resources, namespaces, detail, changes: changesOf(last?.resourceChanges) };
+}
