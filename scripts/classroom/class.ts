@@ -223,7 +223,7 @@ export async function runClass(command: Command, students: Student[], options: C
         const result: StudentResult = { id: student.id, stack: name, result: "ok", changes: {}, seconds: 0, namespaces: [] };
         const done = (r: Partial<StudentResult>) => {
             Object.assign(result, r, { seconds: (Date.now() - started) / 1000 });
-            progress.phase(student.id, result.result === "failed" ? "failed" : "done", result.detail ?? result.result);
+            progress.phase(student.id, result.result === "failed" ? "failed" : "done", (result.detail ?? result.result).split("\n").pop()!);
             return result;
         };
         if (options.signal?.aborted) {
