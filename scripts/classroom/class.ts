@@ -161,6 +161,19 @@ async function withStaleLockRecovery<T>(stack: Stack, log: fs.WriteStream, op: (
     }
 }
 
+/**
+ * A run killed midway leaves operations pending in the state; creates among them are objects
+ * that may or may not exist. Refreshing with --clear-pending-creates drops them from the
+ * state, and the next up creates them again: the Kubernetes provider's server-side apply
+ * adopts any that do exist.
+ */
+async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOutput: (s: string) => void; color: "never" }): Promise<void> {
+    const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []).length;
+    if (pending === 0) return;
+    log.write(`classroom: ${pending} operations were left pending by an interrupted run; refreshing the stack and clearing pending creates\n`);
+    await withStaleLockRecovery(stack, log, () => stack.refresh({ ...ops, clearPendingCreates: true }));
+}
+
 async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Record<string, string>, student: Student): Promise<Stack> {
     const name = stackName(student.id);
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV });
@@ -254,6 +267,7 @@ export async function runClass(command: Command, students: Student[], options: C
                 const stack = await oneAtATime(() => LocalWorkspace.selectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV }));
                 const namespaces = namespacesOf(await stack.outputs());
                 progress.phase(student.id, "running");
+                await resumeInterrupted(stack, log, ops);
                 const r = await withStaleLockRecovery(stack, log, () => stack.destroy(ops));
                 await oneAtATime(() => stack.workspace.removeStack(name));
                 return done({ changes: changesOf(r.summary.resourceChanges), namespaces, detail: "stack removed" });
@@ -264,6 +278,7 @@ export async function runClass(command: Command, students: Student[], options: C
                 const r = await withStaleLockRecovery(stack, log, () => stack.preview({ ...ops, refresh: options.refresh }));
                 return done({ changes: changesOf(r.changeSummary), namespaces: namespacesOf(await stack.outputs()) });
             }
+            await resumeInterrupted(stack, log, ops);
             const r = await withStaleLockRecovery(stack, log, () => stack.up({ ...ops, refresh: options.refresh }));
             return done({ changes: changesOf(r.summary.resourceChanges), namespaces: namespacesOf(r.outputs) });
         } catch (e) {

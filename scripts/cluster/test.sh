@@ -2,7 +2,8 @@
 # `npm run test:cluster`: the toolchains (built once, then cached), then two suites, each on a
 # fresh local cluster, torn down whatever happens:
 #   1. acceptance: the rendered stacks applied with kubectl (test/cluster/acceptance.spec.ts);
-#   2. engine: `pulumi up` of every stack with the engine built here (test/cluster/engine.spec.ts).
+#   2. engine: `pulumi up` of every stack with the engine built here (test/cluster/engine.spec.ts),
+#      then a class of three through `npm run classroom` (test/cluster/classroom.spec.ts).
 #
 # Env: LABS_CLUSTER_NAME (default state-labs-suite), LABS_WAIT_SECONDS (per wait, default
 # 180), and those of scripts/cluster/lib.sh and scripts/engine/env.sh.
@@ -17,15 +18,15 @@ t0=$(date +%s)
 echo "cluster: toolchains ready in $(($(date +%s) - t0)) s"
 trap '"$HERE/down.sh" >/dev/null 2>&1 || true' EXIT
 
-suite() { # spec file
+suite() { # spec file...
   local t1 t2
   t1=$(date +%s)
   KUBECONFIG="$("$HERE/up.sh" | tail -n1)"
   export KUBECONFIG
   t2=$(date +%s)
-  echo "cluster: up in $((t2 - t1)) s for $1"
-  (cd "$ROOT" && npx mocha --config .mocharc.cluster.json "$1")
-  echo "cluster: $1 finished in $(($(date +%s) - t2)) s"
+  echo "cluster: up in $((t2 - t1)) s for $*"
+  (cd "$ROOT" && npx mocha --config .mocharc.cluster.json "$@")
+  echo "cluster: $* finished in $(($(date +%s) - t2)) s"
   "$HERE/down.sh" >/dev/null 2>&1
 }
 
@@ -34,4 +35,4 @@ suite test/cluster/acceptance.spec.ts
 ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
 trap '"$HERE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
 # shellcheck source=../engine/env.sh
-(cd "$ROOT" && source scripts/engine/env.sh "$ENGINE_DIR" && suite test/cluster/engine.spec.ts)
+(cd "$ROOT" && source scripts/engine/env.sh "$ENGINE_DIR" && suite test/cluster/engine.spec.ts test/cluster/classroom.spec.ts)

@@ -1,0 +1,182 @@
+// The classroom on the real engine (part of `npm run test:cluster`, after the engine suite on
+// the same cluster): a class of three goes up in parallel through the Automation API, each
+// student fenced into their own namespaces with their own kubeconfig; one student is
+// destroyed and the others stay whole. scripts/cluster/test.sh sources scripts/engine/env.sh
+// and sets KUBECONFIG.
+import * as assert from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { REPO_ROOT } from "../../scripts/mock-runtime";
+import type { StudentResult } from "../../scripts/classroom/class";
+import { Obj, getJson, inNamespaces, kubectl, ok, projectCopy, until } from "./kube";
+
+const WORK = projectCopy();
+const ROSTER = path.join(WORK, "class.csv");
+const IDS = ["ada", "bob", "cy"];
+
+interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+    seconds: number;
+}
+
+function classroom(...args: string[]): Run {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [...CLI, ...args, "--dir", WORK], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        env: process.env,
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+const CLI = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/classroom/cli.ts"];
+
+function results(r: Run): StudentResult[] {
+    try {
+        return JSON.parse(r.stdout);
+    } catch {
+        assert.fail(`classroom printed no JSON (exit ${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    }
+}
+
+const figures: string[] = [];
+
+describe("classroom: a class of three on the real engine", function () {
+    this.timeout(30 * 60 * 1000);
+    let up: StudentResult[];
+
+    before(() => {
+        fs.writeFileSync(ROSTER, `id,name\n${IDS.map((id) => `${id},Student ${id.toUpperCase()}`).join("\n")}\n`);
+        const r = classroom("up", "--roster", ROSTER, "--parallel", "3", "--json");
+        figures.push(`classroom up, 3 students at parallel 3: ${r.seconds.toFixed(1)} s`);
+        up = results(r);
+        assert.strictEqual(r.code, 0, `up failed:\n${r.stdout}\n${r.stderr.slice(-4000)}`);
+    });
+
+    it("brings every student up, each with their own seven namespaces", () => {
+        assert.deepStrictEqual(up.map((s) => [s.id, s.result]), IDS.map((id) => [id, "ok"]));
+        for (const s of up) {
+            assert.ok(s.changes.create > 100, `${s.id}: ${JSON.stringify(s.changes)}`);
+            assert.strictEqual(s.namespaces.length, 7);
+            assert.ok(s.namespaces.every((n) => n.startsWith(`${s.id}-`)));
+            for (const n of s.namespaces) ok(["get", "namespace", n]);
+        }
+    });
+
+    it("runs every student's StatefulSets with their claims bound", async () => {
+        const namespaces = up.flatMap((s) => s.namespaces);
+        await until("every student's StatefulSets ready", () => {
+            const bad = inNamespaces("statefulset", namespaces).filter((s) => s.status.readyReplicas !== s.spec.replicas);
+            return bad.length === 0 ? true : bad.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(", ");
+        });
+        assert.deepStrictEqual(inNamespaces("pvc", namespaces).filter((c) => c.status.phase !== "Bound").map((c) => c.metadata.name), []);
+    });
+
+    it("reports all three in status, up", () => {
+        const r = classroom("status", "--roster", ROSTER, "--json");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(results(r).map((s) => [s.id, s.state]), IDS.map((id) => [id, "up"]));
+        const table = classroom("status", "--roster", ROSTER).stdout;
+        for (const id of IDS) assert.match(table, new RegExp(`^${id} +up +\\d+ +last update succeeded`, "m"));
+    });
+
+    describe("a student's kubeconfig", () => {
+        let kubeconfig: string;
+        const as = (args: string[], input?: string) => kubectl(["--kubeconfig", kubeconfig, ...args], input);
+
+        before(() => {
+            const r = classroom("kubeconfig", "ada");
+            assert.strictEqual(r.code, 0, r.stderr);
+            kubeconfig = path.join(WORK, "ada.kubeconfig");
+            fs.writeFileSync(kubeconfig, r.stdout, { mode: 0o600 });
+        });
+
+        it("lists pods in the student's own namespaces", () => {
+            for (const ns of up.find((s) => s.id === "ada")!.namespaces) {
+                const r = as(["get", "pods", "-n", ns, "-o", "name"]);
+                assert.strictEqual(r.code, 0, `${ns}: ${r.stderr}`);
+            }
+            assert.match(as(["get", "pods", "-n", "ada-movies", "-o", "name"]).stdout, /pod\/mongo-0/);
+        });
+
+        it("is forbidden in another student's namespaces, cluster-wide and on its own fence", () => {
+            for (const args of [["get", "pods", "-n", "bob-movies"], ["get", "secrets", "-n", "cy-postgres"], ["get", "namespaces"], ["get", "pv"], ["delete", "networkpolicy", "same-namespace-only", "-n", "ada-movies"], ["delete", "resourcequota", "lab-quota", "-n", "ada-movies"]]) {
+                const r = as(args);
+                assert.notStrictEqual(r.code, 0, `${args.join(" ")} was allowed`);
+                assert.match(r.stderr, /Forbidden/, args.join(" "));
+            }
+        });
+
+        it("gives a pod without requests the LimitRange defaults, and the quota holds", async () => {
+            const bare = { apiVersion: "v1", kind: "Pod", metadata: { name: "bare", namespace: "ada-postgres-ha" }, spec: { containers: [{ name: "sh", image: "busybox:1.36.1", command: ["sleep", "3600"] }] } };
+            const r = as(["create", "-f", "-", "-o", "json"], JSON.stringify(bare));
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.deepStrictEqual(JSON.parse(r.stdout).spec.containers[0].resources, { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+            await until("the quota to count the pod", () => {
+                const used = getJson(["resourcequota", "lab-quota", "-n", "ada-postgres-ha"]).status.used;
+                return used?.pods === String(inNamespaces("pod", ["ada-postgres-ha"]).length) ? true : JSON.stringify(used);
+            });
+            const greedy = { ...bare, metadata: { ...bare.metadata, name: "greedy" }, spec: { containers: [{ ...bare.spec.containers[0], resources: { requests: { cpu: "3" }, limits: { cpu: "3" } } }] } };
+            const refused = as(["create", "-f", "-"], JSON.stringify(greedy));
+            assert.notStrictEqual(refused.code, 0);
+            assert.match(refused.stderr, /exceeded quota: lab-quota, requested: requests\.cpu=3, used: requests\.cpu=\d+m, limited: requests\.cpu=2/);
+            ok(["delete", "pod", "bare", "-n", "ada-postgres-ha", "--wait=false"]);
+        });
+    });
+
+    describe("afterwards", () => {
+        it("re-runs safely: up again changes nothing", () => {
+            const r = classroom("up", "--roster", ROSTER, "--only", "ada,cy", "--parallel", "2", "--json");
+            figures.push(`classroom up again, 2 students, nothing to change: ${r.seconds.toFixed(1)} s`);
+            assert.strictEqual(r.code, 0, r.stderr.slice(-3000));
+            assert.deepStrictEqual(results(r).map((s) => [s.id, s.result, s.changes]), [["ada", "ok", {}], ["cy", "ok", {}]]);
+        });
+
+        it("destroys one student and leaves the others untouched", () => {
+            const others = up.filter((s) => s.id !== "bob");
+            // same object (uid), same spec (generation): status alone may move
+            const identity = () => others.flatMap((s) => inNamespaces("statefulset", s.namespaces).map((x: Obj) => `${x.metadata.namespace}/${x.metadata.name} ${x.metadata.uid} g${x.metadata.generation}`)).sort();
+            const before = identity();
+            const r = classroom("destroy", "--roster", ROSTER, "--only", "bob", "--yes", "--json");
+            figures.push(`classroom destroy, 1 student: ${r.seconds.toFixed(1)} s`);
+            assert.strictEqual(r.code, 0, r.stderr.slice(-3000));
+            assert.deepStrictEqual(results(r).map((s) => [s.id, s.result]), [["bob", "ok"]]);
+            assert.deepStrictEqual(inNamespaces("statefulset", up.find((s) => s.id === "bob")!.namespaces.filter((n) => kubectl(["get", "ns", n]).code === 0)), []);
+            assert.deepStrictEqual(identity(), before, "another student's StatefulSets changed");
+            const status = classroom("status", "--roster", ROSTER, "--json");
+            assert.strictEqual(status.code, 1, "status exits 1 while a student is not up");
+            assert.deepStrictEqual(results(status).map((s) => [s.id, s.state]), [["ada", "up"], ["bob", "absent"], ["cy", "up"]]);
+            assert.ok(!fs.existsSync(path.join(WORK, "Pulumi.student-bob.yaml")), "bob's stack file removed");
+        });
+
+        it("resumes a run that was killed midway (SIGKILL: no cleanup, the stack stays locked)", async () => {
+            const log = path.join(WORK, ".classroom", "logs", "student-bob.up.log");
+            fs.rmSync(log, { force: true }); // the first up's log
+            const child = spawn(process.execPath, [...CLI, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, detached: true, stdio: "ignore" });
+            await until("bob's run to be midway", () => {
+                const created = fs.existsSync(log) ? (fs.readFileSync(log, "utf8").match(/ created /g) ?? []).length : 0;
+                return created >= 20 ? true : `${created} resources created`;
+            });
+            process.kill(-child.pid!, "SIGKILL");
+            await new Promise((done) => child.on("exit", done));
+            const r = classroom("up", "--roster", ROSTER, "--only", "bob", "--json");
+            figures.push(`classroom up, resuming 1 killed student: ${r.seconds.toFixed(1)} s`);
+            assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
+            const resumed = fs.readFileSync(log, "utf8");
+            assert.match(resumed, /classroom: removing the lock of pid \d+, which no longer runs/);
+            assert.match(resumed, /classroom: \d+ operations were left pending by an interrupted run; refreshing the stack and clearing pending creates/);
+            const status = classroom("status", "--roster", ROSTER, "--json");
+            assert.strictEqual(status.code, 0, status.stdout);
+        });
+    });
+
+    after(() => {
+        const r = classroom("destroy", "--roster", ROSTER, "--yes", "--parallel", "3");
+        if (r.code !== 0) console.log(r.stdout, r.stderr.slice(-2000));
+        for (const f of figures) console.log(`    figure: ${f}`);
+    });
+});
