@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm run bench:cluster`: scripts/bench-cluster.ts on a fresh local cluster with the offline
-# engine environment; prints figures, asserts nothing.
+# `npm run bench:cluster` and `npm run bench:classroom`: the bench script given
+# (scripts/bench-cluster.ts, scripts/bench-classroom.ts) on a fresh local cluster with the
+# offline engine environment; prints figures, asserts nothing.
+#   bash scripts/cluster/bench.sh scripts/bench-classroom.ts
 set -Eeuo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -14,4 +16,4 @@ export KUBECONFIG
 cd "$ROOT"
 # shellcheck source=../engine/env.sh
 source scripts/engine/env.sh "$ENGINE_DIR"
-npx ts-node --transpile-only scripts/bench-cluster.ts
+npx ts-node --transpile-only "${1:?usage: bench.sh <bench script>}"
