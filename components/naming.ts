@@ -14,6 +14,9 @@ export const MAX_PREFIX_LENGTH = 30;
 
 export type Labels = Record<string, string>;
 
+/** A DNS-1123 label's shape (length aside): what namespaces, ids and prefixes must be. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 /** The student's identity in the cluster: a ServiceAccount with a long-lived token, and its Role in every lab namespace. */
 export const STUDENT = { serviceAccount: "student", tokenSecret: "student-token", role: "student-edit" } as const;
 

@@ -2,23 +2,19 @@
 // engine): wall time of `classroom up` for classes of 1, 5 and 10 students at parallelism 1
 // and 4, and one student's footprint against the quota of each namespace, as the API server
 // counts it. Figures are printed, not asserted.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseQuantity } from "../components/quantity";
-import { getJson, projectCopy } from "../test/cluster/kube";
-import { REPO_ROOT } from "./mock-runtime";
+import { classroomCli, getJson, projectCopy } from "../test/cluster/kube";
+import { gi, mi } from "./footprint";
 
 const SIZES = (process.env.BENCH_CLASS_SIZES ?? "1,5,10").split(",").map(Number);
 const PARALLEL = (process.env.BENCH_PARALLEL ?? "1,4").split(",").map(Number);
-const CLI = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/classroom/cli.ts"];
-
 function classroom(work: string, ...args: string[]): { seconds: number; results: { id: string; result: string; namespaces: string[] }[] } {
-    const t0 = Date.now();
-    const r = spawnSync(process.execPath, [...CLI, ...args, "--dir", work, "--json"], { cwd: REPO_ROOT, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`classroom ${args.join(" ")} exited ${r.status}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
-    return { seconds: (Date.now() - t0) / 1000, results: JSON.parse(r.stdout) };
+    const r = classroomCli(work, ...args, "--json");
+    if (r.code !== 0) throw new Error(`classroom ${args.join(" ")} exited ${r.code}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    return { seconds: r.seconds, results: JSON.parse(r.stdout) };
 }
 
 const pct = (used: number, hard: number) => `${((100 * used) / hard).toFixed(0)}%`;
@@ -40,8 +36,6 @@ function footprint(namespaces: string[]): void {
     const head = ["namespace", ...KEYS];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const r of [head, ...rows]) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
-    const gi = (b: number) => `${(b / 2 ** 30).toFixed(2)}Gi`;
-    const mi = (b: number) => `${(b / 2 ** 20).toFixed(0)}Mi`;
     console.log(
         `  one student in all: requests cpu ${total["requests.cpu"].toFixed(2)}, memory ${mi(total["requests.memory"])}; limits cpu ${total["limits.cpu"].toFixed(2)}, memory ${mi(total["limits.memory"])}; storage ${gi(total["requests.storage"])}; ${total.pods} pods`,
     );

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/naming";
+import { DNS_LABEL, LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/naming";
 import { NamespaceFenceSettings } from "../components/namespace-fence";
 import { formatBytes, isQuantity, parseQuantity } from "../components/quantity";
 
@@ -23,7 +23,6 @@ interface KeySpec<S extends z.ZodType> {
 
 // ---- value rules; each message says what is accepted -------------------------
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ABSOLUTE_PATH = /^\/([^\0]*[^/\0])?$/;
 // host name or IPv4/IPv6 literal, as a PV's nfs.server accepts
 const HOST = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/;

@@ -56,13 +56,22 @@ export interface BaseConfig {
     secure: string[];
 }
 
-export function readBase(workDir: string, base: string): BaseConfig {
-    const file = path.join(workDir, `Pulumi.${base}.yaml`);
-    if (!fs.existsSync(file)) {
-        const known = fs.readdirSync(workDir).flatMap((f) => /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f)?.[1] ?? []);
-        throw new ClassError([`--base ${base}: no stack file Pulumi.${base}.yaml in ${workDir}; expected one of ${known.join(", ")}`]);
+/** The project's own stack files (not the students'): stack name → its config. */
+function projectStacks(workDir: string): Map<string, Record<string, unknown>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const f of fs.readdirSync(workDir).sort()) {
+        const name = /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f)?.[1];
+        if (name) out.set(name, (parseYaml(fs.readFileSync(path.join(workDir, f), "utf8")) ?? {}).config ?? {});
     }
-    const config = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}).config ?? {};
+    return out;
+}
+
+export function readBase(workDir: string, base: string): BaseConfig {
+    const stacks = projectStacks(workDir);
+    const config = stacks.get(base);
+    if (!config) {
+        throw new ClassError([`--base ${base}: no stack file Pulumi.${base}.yaml in ${workDir}; expected one of ${[...stacks.keys()].join(", ")}`]);
+    }
     const plain: Record<string, unknown> = {};
     const secure: string[] = [];
     for (const [k, v] of Object.entries<unknown>(config)) {
@@ -75,11 +84,9 @@ export function readBase(workDir: string, base: string): BaseConfig {
 /** The prefixes of the project's own stack files: no student may take one. */
 export function reservedIds(workDir: string): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const f of fs.readdirSync(workDir)) {
-        const m = /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f);
-        if (!m) continue;
-        const prefix = (parseYaml(fs.readFileSync(path.join(workDir, f), "utf8")) ?? {}).config?.[`${PROJECT}:prefix`];
-        if (typeof prefix === "string") out[prefix] = `stack file ${f}`;
+    for (const [name, config] of projectStacks(workDir)) {
+        const prefix = config[`${PROJECT}:prefix`];
+        if (typeof prefix === "string") out[prefix] = `stack file Pulumi.${name}.yaml`;
     }
     return out;
 }

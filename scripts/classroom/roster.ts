@@ -4,7 +4,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { MAX_PREFIX_LENGTH } from "../../components/naming";
+import { DNS_LABEL, MAX_PREFIX_LENGTH } from "../../components/naming";
 
 export interface Student {
     /** Stack prefix: goes into every namespace, PV and directory of the student's stack. */
@@ -24,7 +24,6 @@ export class RosterError extends Error {
     }
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const FIELDS = ["id", "name"];
 
 export const ROSTER_FORMATS = `YAML: "students:" followed by a list of ids or of {id, name}; CSV: a header row with "id" and optionally "name", then one student per line`;

@@ -4,38 +4,20 @@
 // destroyed and the others stay whole. scripts/cluster/test.sh sources scripts/engine/env.sh
 // and sets KUBECONFIG.
 import * as assert from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../../scripts/mock-runtime";
 import type { StudentResult } from "../../scripts/classroom/class";
-import { Obj, getJson, inNamespaces, kubectl, ok, projectCopy, until } from "./kube";
+import { CLASSROOM, Obj, PulumiRun, classroomCli, getJson, inNamespaces, kubectl, ok, projectCopy, until } from "./kube";
 
 const WORK = projectCopy();
 const ROSTER = path.join(WORK, "class.csv");
 const IDS = ["ada", "bob", "cy"];
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-    seconds: number;
-}
+const classroom = (...args: string[]) => classroomCli(WORK, ...args);
 
-function classroom(...args: string[]): Run {
-    const t0 = Date.now();
-    const r = spawnSync(process.execPath, [...CLI, ...args, "--dir", WORK], {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-        env: process.env,
-        maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
-
-const CLI = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/classroom/cli.ts"];
-
-function results(r: Run): StudentResult[] {
+function results(r: PulumiRun): StudentResult[] {
     try {
         return JSON.parse(r.stdout);
     } catch {
@@ -156,7 +138,7 @@ describe("classroom: a class of three on the real engine", function () {
         it("resumes a run that was killed midway (SIGKILL: no cleanup, the stack stays locked)", async () => {
             const log = path.join(WORK, ".classroom", "logs", "student-bob.up.log");
             fs.rmSync(log, { force: true }); // the first up's log
-            const child = spawn(process.execPath, [...CLI, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, detached: true, stdio: "ignore" });
+            const child = spawn(process.execPath, [...CLASSROOM, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, detached: true, stdio: "ignore" });
             await until("bob's run to be midway", () => {
                 const created = fs.existsSync(log) ? (fs.readFileSync(log, "utf8").match(/ created /g) ?? []).length : 0;
                 return created >= 20 ? true : `${created} resources created`;

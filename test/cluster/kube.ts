@@ -124,6 +124,16 @@ export interface PulumiRun extends Result {
     seconds: number;
 }
 
+/** `npm run classroom` on a project copy (`--dir`), as a separate process. */
+export function classroomCli(work: string, ...args: string[]): PulumiRun {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [...CLASSROOM, ...args, "--dir", work], { cwd: REPO_ROOT, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** The classroom command line: node runs it with these arguments, from the repository. */
+export const CLASSROOM = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/classroom/cli.ts"];
+
 /** The Pulumi CLI on PATH (scripts/engine/env.sh), non-interactive, in a project copy. */
 export function pulumiCli(cwd: string, stack: string, ...args: string[]): PulumiRun {
     const t0 = Date.now();
