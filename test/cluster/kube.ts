@@ -20,9 +20,19 @@ interface Result {
     stderr: string;
 }
 
+export interface PulumiRun extends Result {
+    seconds: number;
+}
+
+/** Runs a command to completion, timed, with this process's environment. */
+function run(command: string, args: string[], options: { cwd?: string; input?: string; maxBuffer?: number } = {}): PulumiRun {
+    const t0 = Date.now();
+    const r = spawnSync(command, args, { encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024, ...options });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
 export function kubectl(args: string[], input?: string): Result {
-    const r = spawnSync(path.join(BIN, "kubectl"), args, { input, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    return run(path.join(BIN, "kubectl"), args, { input });
 }
 
 export function ok(args: string[], input?: string): string {
@@ -110,9 +120,13 @@ export async function waitBoundAndReady(a: Applied): Promise<void> {
     });
 }
 
-/** A copy of the project for the engine: `pulumi stack init` and `config set` write into stack files. */
+/**
+ * A copy of the project for the engine: `pulumi stack init` and `config set` write into stack
+ * files. It goes in the engine's work dir (scripts/engine/env.sh), which the suite and bench
+ * scripts remove at exit.
+ */
 export function projectCopy(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-engine-"));
+    const dir = fs.mkdtempSync(path.join(process.env.LABS_PULUMI_DIR ?? os.tmpdir(), "state-labs-engine-"));
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
         fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
     }
@@ -120,15 +134,9 @@ export function projectCopy(): string {
     return dir;
 }
 
-export interface PulumiRun extends Result {
-    seconds: number;
-}
-
 /** `npm run classroom` on a project copy (`--dir`), as a separate process. */
 export function classroomCli(work: string, ...args: string[]): PulumiRun {
-    const t0 = Date.now();
-    const r = spawnSync(process.execPath, [...CLASSROOM, ...args, "--dir", work], { cwd: REPO_ROOT, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+    return run(process.execPath, [...CLASSROOM, ...args, "--dir", work], { cwd: REPO_ROOT });
 }
 
 /** The classroom command line: node runs it with these arguments, from the repository. */
@@ -136,7 +144,5 @@ export const CLASSROOM = [require.resolve("ts-node/dist/bin"), "--transpile-only
 
 /** The Pulumi CLI on PATH (scripts/engine/env.sh), non-interactive, in a project copy. */
 export function pulumiCli(cwd: string, stack: string, ...args: string[]): PulumiRun {
-    const t0 = Date.now();
-    const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - t0) / 1000 };
+    return run("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, maxBuffer: 256 * 1024 * 1024 });
 }
