@@ -195,9 +195,18 @@ async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Re
     return stack;
 }
 
-async function existingStacks(workDir: string): Promise<Set<string>> {
-    const ws = await LocalWorkspace.create({ workDir, envVars: ENV });
+/** The project's workspace, as every classroom command opens it. */
+export function workspace(workDir: string): Promise<LocalWorkspace> {
+    return LocalWorkspace.create({ workDir, envVars: ENV });
+}
+
+/** The stacks the backend holds for the project, by name. */
+export async function existingStacks(ws: LocalWorkspace): Promise<Set<string>> {
     return new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()!));
+}
+
+function selectStack(workDir: string, stackName: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName, workDir }, { envVars: ENV });
 }
 
 /**
@@ -229,11 +238,11 @@ async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise
 export async function runClass(command: Command, students: Student[], options: ClassOptions, progress: Progress): Promise<StudentResult[]> {
     const base = readBase(options.workDir, options.base);
     if (command !== "status" && command !== "destroy") validateClass(base, students);
-    const existing = await existingStacks(options.workDir);
+    const existing = await existingStacks(await workspace(options.workDir));
     let secrets: Record<string, string> = {};
     if (base.secure.length > 0 && (command === "up" || command === "preview")) {
         // decrypted from the base stack and encrypted again with each student's stack
-        const all = await (await LocalWorkspace.selectStack({ stackName: options.base, workDir: options.workDir }, { envVars: ENV })).getAllConfig();
+        const all = await (await selectStack(options.workDir, options.base)).getAllConfig();
         secrets = Object.fromEntries(base.secure.map((k) => [k, all[k]?.value ?? ""]));
     }
 
@@ -267,11 +276,11 @@ export async function runClass(command: Command, students: Student[], options: C
         try {
             progress.phase(student.id, "preparing");
             if (command === "status") {
-                const stack = await oneAtATime(() => LocalWorkspace.selectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV }));
+                const stack = await oneAtATime(() => selectStack(options.workDir, name));
                 return done(await statusOf(stack, result));
             }
             if (command === "destroy") {
-                const stack = await oneAtATime(() => LocalWorkspace.selectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV }));
+                const stack = await oneAtATime(() => selectStack(options.workDir, name));
                 const namespaces = namespacesOf(await stack.outputs());
                 progress.phase(student.id, "running");
                 await resumeInterrupted(stack, log, ops);

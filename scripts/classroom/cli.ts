@@ -4,10 +4,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import * as path from "path";
 import { REPO_ROOT } from "../mock-runtime";
-import { ClassError, Command as ClassCommand, StudentResult, reservedIds, runClass } from "./class";
+import { ClassError, Command as ClassCommand, StudentResult, existingStacks, reservedIds, runClass, workspace } from "./class";
 import { Progress } from "./progress";
 import { ROSTER_FORMATS, RosterError, Student, isStudentId, readRoster, stackName } from "./roster";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { MAX_PREFIX_LENGTH } from "../../components/naming";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -28,6 +27,7 @@ const positive = (v: string) => {
     return Number(v);
 };
 const idList = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const dirOption = () => new Option("--dir <path>", "project directory").default(REPO_ROOT, "this repository");
 
 function formatChanges(c: Record<string, number>): string {
     const parts = Object.entries(c).map(([op, n]) => `${op} ${n}`);
@@ -96,9 +96,9 @@ async function classCommand(command: ClassCommand, o: CommonOptions): Promise<nu
 
 async function kubeconfig(id: string, o: { dir: string }): Promise<number> {
     if (!isStudentId(id)) throw new ClassError([`"${id}" is not a student id (a DNS-1123 label of at most ${MAX_PREFIX_LENGTH} characters)`]);
-    const ws = await LocalWorkspace.create({ workDir: path.resolve(o.dir), envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    const ws = await workspace(path.resolve(o.dir));
     const name = stackName(id);
-    if (!(await ws.listStacks()).some((s) => s.name.split("/").pop() === name)) {
+    if (!(await existingStacks(ws)).has(name)) {
         process.stderr.write(`classroom: no stack ${name}; run: npm run classroom -- up --roster <file> --only ${id}\n`);
         return EXIT.failed;
     }
@@ -138,7 +138,7 @@ Logs of each student's run: <dir>/.classroom/logs/student-<id>.<command>.log`,
             .option("-p, --parallel <n>", "students at a time", positive, 4)
             .option("--only <ids>", "only these students of the roster (comma-separated)", idList)
             .option("--json", "print the results as JSON instead of the table")
-            .addOption(new Option("--dir <path>", "project directory").default(REPO_ROOT, "this repository"));
+            .addOption(dirOption());
     const action = (command: ClassCommand) => async (o: CommonOptions) => {
         process.exitCode = await classCommand(command, o);
     };
@@ -153,7 +153,7 @@ Logs of each student's run: <dir>/.classroom/logs/student-<id>.<command>.log`,
     program
         .command("kubeconfig <id>")
         .description("print a student's kubeconfig (a secret: hand it to that student only)")
-        .addOption(new Option("--dir <path>", "project directory").default(REPO_ROOT, "this repository"))
+        .addOption(dirOption())
         .action(async (id: string, o: { dir: string }) => {
             process.exitCode = await kubeconfig(id, o);
         });
