@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../../scripts/mock-runtime";
 import type { StudentResult } from "../../scripts/classroom/class";
-import { CLASSROOM, Obj, PulumiRun, classroomCli, getJson, inNamespaces, kubectl, ok, projectCopy, until } from "./kube";
+import { CLASSROOM, Obj, PulumiRun, classroomCli, getJson, inNamespaces, killTree, kubectl, ok, projectCopy, until } from "./kube";
 
 const WORK = projectCopy();
 const ROSTER = path.join(WORK, "class.csv");
@@ -138,12 +138,12 @@ describe("classroom: a class of three on the real engine", function () {
         it("resumes a run that was killed midway (SIGKILL: no cleanup, the stack stays locked)", async () => {
             const log = path.join(WORK, ".classroom", "logs", "student-bob.up.log");
             fs.rmSync(log, { force: true }); // the first up's log
-            const child = spawn(process.execPath, [...CLASSROOM, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, detached: true, stdio: "ignore" });
+            const child = spawn(process.execPath, [...CLASSROOM, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, stdio: "ignore" });
             await until("bob's run to be midway", () => {
                 const created = fs.existsSync(log) ? (fs.readFileSync(log, "utf8").match(/ created /g) ?? []).length : 0;
                 return created >= 20 ? true : `${created} resources created`;
             });
-            process.kill(-child.pid!, "SIGKILL");
+            killTree(child.pid!); // the run and its engine, plugins and program: nothing cleans up
             await new Promise((done) => child.on("exit", done));
             const r = classroom("up", "--roster", ROSTER, "--only", "bob", "--json");
             figures.push(`classroom up, resuming 1 killed student: ${r.seconds.toFixed(1)} s`);

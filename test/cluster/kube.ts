@@ -134,6 +134,33 @@ export function projectCopy(): string {
     return dir;
 }
 
+/**
+ * SIGKILLs a process and everything it started. Pulumi runs its plugins (language host,
+ * providers) in process groups of their own, so killing the caller's group leaves them
+ * orphaned: the program's node process then spins on its lost engine, holding a core and
+ * gigabytes, until the machine stops.
+ */
+export function killTree(pid: number): void {
+    const children = new Map<number, number[]>();
+    for (const line of run("ps", ["-e", "-o", "pid=,ppid="]).stdout.split("\n")) {
+        const [p, pp] = line.trim().split(/\s+/).map(Number);
+        if (p) children.set(pp, [...(children.get(pp) ?? []), p]);
+    }
+    const tree: number[] = [];
+    for (let queue = [pid]; queue.length > 0; ) {
+        const p = queue.shift()!;
+        tree.push(p);
+        queue.push(...(children.get(p) ?? []));
+    }
+    for (const p of tree) {
+        try {
+            process.kill(p, "SIGKILL");
+        } catch {
+            // already gone
+        }
+    }
+}
+
 /** `npm run classroom` on a project copy (`--dir`), as a separate process. */
 export function classroomCli(work: string, ...args: string[]): PulumiRun {
     return run(process.execPath, [...CLASSROOM, ...args, "--dir", work], { cwd: REPO_ROOT });
