@@ -6,7 +6,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ClassError, readBase, reservedIds, staleLockPid, validateClass } from "../scripts/classroom/class";
+import { ClassError, readBase, repairFileBackend, reservedIds, staleLockPid, validateClass } from "../scripts/classroom/class";
 import { EXIT, main, table } from "../scripts/classroom/cli";
 import { RosterError, readRoster } from "../scripts/classroom/roster";
 import { REPO_ROOT } from "../scripts/mock-runtime";
@@ -179,5 +179,25 @@ describe("classroom: resuming after a killed run", () => {
         assert.strictEqual(staleLockPid(locked(os.hostname(), process.pid)), undefined);
         assert.strictEqual(staleLockPid(locked("other-host", 999999)), undefined);
         assert.strictEqual(staleLockPid("error: update failed"), undefined);
+    });
+
+    it("removes the empty metadata files a kill leaves in a file backend, and nothing else", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "classroom-backend-"));
+        const stacks = path.join(root, ".pulumi", "stacks", "state-labs");
+        fs.mkdirSync(stacks, { recursive: true });
+        const write = (name: string, text: string) => fs.writeFileSync(path.join(stacks, name), text);
+        write("student-ada.json", "{}");
+        write("student-ada.json.attrs", '{"user.content_type":"application/json"}');
+        write("student-bob.json", "{}");
+        write("student-bob.json.attrs", ""); // killed between creating and writing it
+        write("student-cy.json.1a2b.tmp", ""); // an unfinished checkpoint: not ours to judge
+        try {
+            assert.deepStrictEqual(repairFileBackend(`file://${root}`), [path.join(stacks, "student-bob.json.attrs")]);
+            assert.deepStrictEqual(fs.readdirSync(stacks).sort(), ["student-ada.json", "student-ada.json.attrs", "student-bob.json", "student-cy.json.1a2b.tmp"]);
+            assert.deepStrictEqual(repairFileBackend(`file://${root}?no_tmp_dir=true`), []);
+            assert.deepStrictEqual(repairFileBackend("https://api.pulumi.com"), []);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 });

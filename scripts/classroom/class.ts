@@ -171,14 +171,19 @@ async function withStaleLockRecovery<T>(stack: Stack, log: fs.WriteStream, op: (
 /**
  * A run killed midway leaves operations pending in the state; creates among them are objects
  * that may or may not exist. Refreshing with --clear-pending-creates drops them from the
- * state, and the next up creates them again: the Kubernetes provider's server-side apply
- * adopts any that do exist.
+ * state, and the next operation creates them again: the Kubernetes provider's server-side
+ * apply adopts any that do exist. Their fields belong to the killed run's field manager (a
+ * random name the state no longer holds), so that one operation forces the apply to take
+ * them over; without it a StatefulSet caught mid-create fails with a field conflict.
  */
 async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOutput: (s: string) => void; color: "never" }): Promise<void> {
     const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []).length;
     if (pending === 0) return;
     log.write(`classroom: ${pending} operations were left pending by an interrupted run; refreshing the stack and clearing pending creates\n`);
     await withStaleLockRecovery(stack, log, () => stack.refresh({ ...ops, clearPendingCreates: true }));
+    log.write("classroom: this run takes over the fields the interrupted run applied (server-side apply, forced)\n");
+    // a copy: the workspace's env is this student's alone, ENV is every student's
+    stack.workspace.envVars = { ...stack.workspace.envVars, PULUMI_K8S_ENABLE_PATCH_FORCE: "true" };
 }
 
 async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Record<string, string>, student: Student): Promise<Stack> {
@@ -195,9 +200,34 @@ async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Re
     return stack;
 }
 
-/** The project's workspace, as every classroom command opens it. */
-export function workspace(workDir: string): Promise<LocalWorkspace> {
-    return LocalWorkspace.create({ workDir, envVars: ENV });
+/** The project's workspace, as every classroom command opens it, its file backend repaired. */
+export async function workspace(workDir: string): Promise<LocalWorkspace> {
+    const ws = await LocalWorkspace.create({ workDir, envVars: ENV });
+    for (const f of repairFileBackend((await ws.whoAmI()).url ?? "")) {
+        process.stderr.write(`classroom: removed ${f}: empty, left by a run killed while saving its state\n`);
+    }
+    return ws;
+}
+
+/**
+ * A run killed while the file backend saves a checkpoint can leave the checkpoint's metadata
+ * file (`<file>.attrs`) empty, since gocloud's fileblob writes it in place; every later
+ * command on the backend then fails with "error: EOF". The file holds only a content type
+ * and checksum, and fileblob reads a missing one as defaults: remove the empty ones.
+ * Returns the files removed.
+ */
+export function repairFileBackend(url: string): string[] {
+    const m = /^file:\/\/([^?]*)/.exec(url);
+    if (!m) return [];
+    const root = path.join(m[1] === "~" || m[1].startsWith("~/") ? os.homedir() + m[1].slice(1) : m[1], ".pulumi");
+    if (!fs.existsSync(root)) return [];
+    const empty = fs
+        .readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(".attrs"))
+        .map((e) => path.join(e.parentPath, e.name))
+        .filter((f) => fs.statSync(f).size === 0);
+    for (const f of empty) fs.rmSync(f);
+    return empty;
 }
 
 /** The stacks the backend holds for the project, by name. */
