@@ -73,12 +73,15 @@ async function classCommand(command: ClassCommand, o: CommonOptions): Promise<nu
     const abort = new AbortController();
     let interrupted = false;
     const onSignal = () => {
+        if (interrupted) return; // already stopping: a second signal changes nothing
         interrupted = true;
         process.stderr.write("\nclassroom: interrupting: running operations stop cleanly, queued students are skipped\n");
         abort.abort();
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that no other
+    // listener holds, which would kill this process before it prints the summary.
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     const progress = new Progress(command, students.map((s) => s.id));
     let results: StudentResult[];
     try {

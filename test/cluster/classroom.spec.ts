@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../../scripts/mock-runtime";
 import type { StudentResult } from "../../scripts/classroom/class";
-import { CLASSROOM, Obj, PulumiRun, classroomCli, getJson, inNamespaces, killTree, kubectl, ok, projectCopy, until } from "./kube";
+import { PROJECT } from "../../stacks/config";
+import { CLASSROOM, Obj, PulumiRun, alive, classroomCli, getJson, inNamespaces, killTree, kubectl, ok, processTree, projectCopy, until } from "./kube";
 
 const WORK = projectCopy();
 const ROSTER = path.join(WORK, "class.csv");
@@ -100,7 +101,10 @@ describe("classroom: a class of three on the real engine", function () {
             assert.deepStrictEqual(JSON.parse(r.stdout).spec.containers[0].resources, { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
             await until("the quota to count the pod", () => {
                 const used = getJson(["resourcequota", "lab-quota", "-n", "ada-postgres-ha"]).status.used;
-                return used?.pods === String(inNamespaces("pod", ["ada-postgres-ha"]).length) ? true : JSON.stringify(used);
+                // as quota counts: neither terminating nor finished
+                const pods = inNamespaces("pod", ["ada-postgres-ha"]);
+                const counted = pods.filter((p) => !p.metadata.deletionTimestamp && !["Succeeded", "Failed"].includes(p.status?.phase));
+                return used?.pods === String(counted.length) ? true : `${JSON.stringify(used)}; pods: ${pods.map((p) => `${p.metadata.name} ${p.status?.phase}${p.metadata.deletionTimestamp ? " terminating" : ""}`).join(", ")}`;
             });
             const greedy = { ...bare, metadata: { ...bare.metadata, name: "greedy" }, spec: { containers: [{ ...bare.spec.containers[0], resources: { requests: { cpu: "3" }, limits: { cpu: "3" } } }] } };
             const refused = as(["create", "-f", "-"], JSON.stringify(greedy));
@@ -135,13 +139,32 @@ describe("classroom: a class of three on the real engine", function () {
             assert.ok(!fs.existsSync(path.join(WORK, "Pulumi.student-bob.yaml")), "bob's stack file removed");
         });
 
+        /** A stack's last checkpoint in the engine's file backend (scripts/engine/env.sh); undefined mid-write. */
+        const checkpoint = (stack: string): Obj | undefined => {
+            const file = path.join(new URL(process.env.PULUMI_BACKEND_URL!).pathname, ".pulumi", "stacks", PROJECT, `${stack}.json`);
+            try {
+                return JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest;
+            } catch {
+                return undefined;
+            }
+        };
+        const bobLog = (command: string) => path.join(WORK, ".classroom", "logs", `student-bob.${command}.log`);
+        /** Waits until a run's log reports 20 resources `done` (created, deleted). */
+        const midway = (log: string, done: string) =>
+            until(`${path.basename(log)} to be midway`, () => {
+                const n = fs.existsSync(log) ? (fs.readFileSync(log, "utf8").match(new RegExp(` ${done} `, "g")) ?? []).length : 0;
+                return n >= 20 ? true : `${n} resources ${done}`;
+            });
+
         it("resumes a run that was killed midway (SIGKILL: no cleanup, the stack stays locked)", async () => {
-            const log = path.join(WORK, ".classroom", "logs", "student-bob.up.log");
+            const log = bobLog("up");
             fs.rmSync(log, { force: true }); // the first up's log
             const child = spawn(process.execPath, [...CLASSROOM, "up", "--roster", ROSTER, "--only", "bob", "--dir", WORK], { cwd: REPO_ROOT, env: process.env, stdio: "ignore" });
-            await until("bob's run to be midway", () => {
-                const created = fs.existsSync(log) ? (fs.readFileSync(log, "utf8").match(/ created /g) ?? []).length : 0;
-                return created >= 20 ? true : `${created} resources created`;
+            // killed while a create is in flight, which the state records as pending: a
+            // StatefulSet's, which waits seconds for its pods (the create that resuming finds hardest)
+            await until("a StatefulSet create in flight", () => {
+                const pending: Obj[] = checkpoint("student-bob")?.pending_operations ?? [];
+                return pending.some((op) => op.type === "creating" && op.resource.type === "kubernetes:apps/v1:StatefulSet") ? true : `${pending.length} operations pending`;
             });
             killTree(child.pid!); // the run and its engine, plugins and program: nothing cleans up
             await new Promise((done) => child.on("exit", done));
@@ -151,8 +174,35 @@ describe("classroom: a class of three on the real engine", function () {
             const resumed = fs.readFileSync(log, "utf8");
             assert.match(resumed, /classroom: removing the lock of pid \d+, which no longer runs/);
             assert.match(resumed, /classroom: \d+ operations were left pending by an interrupted run; refreshing the stack and clearing pending creates/);
+            assert.match(resumed, /classroom: this run takes over the fields the interrupted run applied/);
             const status = classroom("status", "--roster", ROSTER, "--json");
             assert.strictEqual(status.code, 0, status.stdout);
+        });
+
+        it("stops cleanly on Ctrl-C: summary, exit 130, no process left running; the next run finishes the job", async () => {
+            const log = bobLog("destroy");
+            fs.rmSync(log, { force: true });
+            // its own process group, which a terminal's Ctrl-C signals whole
+            const args = ["destroy", "--roster", ROSTER, "--only", "bob", "--yes", "--json"];
+            const child = spawn(process.execPath, [...CLASSROOM, ...args, "--dir", WORK], { cwd: REPO_ROOT, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+            await midway(log, "deleted");
+            const tree = processTree(child.pid!);
+            assert.ok(tree.length > 3, `the run's processes: ${tree.join(", ")}`);
+            process.kill(-child.pid!, "SIGINT");
+            assert.strictEqual(await exited, 130, stderr.slice(-3000));
+            assert.deepStrictEqual(results({ code: 130, stdout, stderr, seconds: 0 }).map((s) => [s.id, s.result, s.detail]), [["bob", "failed", "interrupted"]]);
+            await until("the run's engine, plugins and program to stop", () => {
+                const left = tree.filter(alive);
+                return left.length === 0 ? true : `still running: ${left.join(", ")}`;
+            });
+            const again = classroom(...args);
+            assert.strictEqual(again.code, 0, again.stderr.slice(-3000));
+            assert.deepStrictEqual(results(again).map((s) => [s.id, s.result]), [["bob", "ok"]]);
         });
     });
 

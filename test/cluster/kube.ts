@@ -134,13 +134,8 @@ export function projectCopy(): string {
     return dir;
 }
 
-/**
- * SIGKILLs a process and everything it started. Pulumi runs its plugins (language host,
- * providers) in process groups of their own, so killing the caller's group leaves them
- * orphaned: the program's node process then spins on its lost engine, holding a core and
- * gigabytes, until the machine stops.
- */
-export function killTree(pid: number): void {
+/** A process and everything it started, parents first. */
+export function processTree(pid: number): number[] {
     const children = new Map<number, number[]>();
     for (const line of run("ps", ["-e", "-o", "pid=,ppid="]).stdout.split("\n")) {
         const [p, pp] = line.trim().split(/\s+/).map(Number);
@@ -152,7 +147,23 @@ export function killTree(pid: number): void {
         tree.push(p);
         queue.push(...(children.get(p) ?? []));
     }
-    for (const p of tree) {
+    return tree;
+}
+
+/** Whether a process is still running (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+    const r = run("ps", ["-o", "stat=", "-p", String(pid)]);
+    return r.code === 0 && !r.stdout.trim().startsWith("Z");
+}
+
+/**
+ * SIGKILLs a process and everything it started. Pulumi runs its plugins (language host,
+ * providers) in process groups of their own, so killing the caller's group leaves them
+ * orphaned: the program's node process then spins on its lost engine, holding a core and
+ * gigabytes, until the machine stops.
+ */
+export function killTree(pid: number): void {
+    for (const p of processTree(pid)) {
         try {
             process.kill(p, "SIGKILL");
         } catch {
