@@ -40,10 +40,10 @@ flock 9
 
 stamp_of() { echo "$1 rev$RECIPE_REV"; }   # $1 = what it was built from
 
-is_fresh() { # name stamp-text
-  local name="$1" want
+is_fresh() { # name stamp-text [binary path, default $BIN_DIR/name]
+  local name="$1" want bin="${3:-$BIN_DIR/$1}"
   want="$(stamp_of "$2")"
-  [[ "$FORCE" != 1 && -x "$BIN_DIR/$name" && -f "$STAMP_DIR/$name" ]] &&
+  [[ "$FORCE" != 1 && -x "$bin" && -f "$STAMP_DIR/$name" ]] &&
     [[ "$(cat "$STAMP_DIR/$name")" == "$want" ]]
 }
 
