@@ -34,10 +34,13 @@ log() { echo "cluster: $*" >&2; }
 # and with a proxy that refuses all connections, so that any code path we
 # missed that would fetch a release binary fails loudly instead of reaching
 # the internet. Loopback traffic (the cluster itself) never uses a proxy.
+# Loopback, and the links to real nodes (scripts/node/lib.sh: 10.201.<n>.0/30), which the API
+# server dials for logs, exec and port-forward.
+LOCAL_NO_PROXY="127.0.0.1,localhost,::1,10.201.0.0/16"
 kwokctl_offline() {
   HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
   http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
-  NO_PROXY=127.0.0.1,localhost,::1 no_proxy=127.0.0.1,localhost,::1 \
+  NO_PROXY="$LOCAL_NO_PROXY" no_proxy="$LOCAL_NO_PROXY" \
   KWOK_KUBE_BINARY_PREFIX="$BIN_DIR" \
   KWOK_KUBECTL_BINARY="$BIN_DIR/kubectl" \
   KWOK_KUBE_APISERVER_BINARY="$BIN_DIR/kube-apiserver" \

@@ -8,7 +8,8 @@
 # downloaded.
 #
 # Env (see lib.sh): LABS_TOOLCHAIN_DIR, LABS_CLUSTER_NAME, LABS_KUBECONFIG, plus
-#   LABS_NODES           number of fake nodes (default 1)
+#   LABS_NODES           number of fake nodes (default 1; 0 when a real node joins, see
+#                        scripts/node/up.sh)
 #   LABS_WAIT_SECONDS    how long to wait for readiness (default 180)
 #
 # Prints the kubeconfig path on stdout as its last line (for scripting:
@@ -21,7 +22,7 @@ source "$HERE/lib.sh"
 
 NODES="${LABS_NODES:-1}"
 WAIT_SECONDS="${LABS_WAIT_SECONDS:-180}"
-[[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "LABS_NODES must be a positive integer, got '$NODES'"
+[[ "$NODES" =~ ^[0-9]+$ ]] || die "LABS_NODES must be a whole number, got '$NODES'"
 
 # Make sure the toolchain is there (a no-op that prints 'cached' when warm).
 "$HERE/toolchain.sh" >&2 || die "toolchain build failed"
@@ -37,11 +38,25 @@ mkdir -p "$CLUSTER_DIR" "$(dirname "$KUBECONFIG_PATH")"
 # kwokctl has no flag for the listen address and defaults to 0.0.0.0:
 # pin every component to loopback through a config file.
 KWOKCTL_CONFIG="$CLUSTER_DIR/kwokctl.yaml"
-cat >"$KWOKCTL_CONFIG" <<'EOF'
+# For a real node beside the fake ones (scripts/node/up.sh): kwok acts only for the nodes that
+# kwokctl scales (annotated fake), never for a real kubelet's; the API server reaches kubelets
+# by their InternalIP and presents kwokctl's admin certificate, which a real kubelet
+# authenticates (x509) and authorizes (webhook), never anonymously.
+cat >"$KWOKCTL_CONFIG" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - {key: kubelet-client-certificate, value: "$KWOK_CLUSTER_DIR/pki/admin.crt"}
+      - {key: kubelet-client-key, value: "$KWOK_CLUSTER_DIR/pki/admin.key"}
+      - {key: kubelet-preferred-address-types, value: "InternalIP,Hostname"}
+  - name: kwok-controller
+    extraArgs:
+      - {key: manage-all-nodes, value: "false"}
+      - {key: manage-nodes-with-annotation-selector, value: "kwok.x-k8s.io/node=fake"}
 EOF
 
 KUBECTL=("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH")
@@ -83,7 +98,7 @@ kwokctl_offline create cluster \
 
 # Fake node(s) from kwok's built-in template (32 CPU, 256Gi, 110 pods, no
 # taints), so ordinary workloads schedule without tolerations.
-kwokctl_offline scale node --replicas "$NODES" >&2
+if (( NODES > 0 )); then kwokctl_offline scale node --replicas "$NODES" >&2; fi
 
 wait_until() { # description, command...
   local what="$1"; shift
@@ -97,7 +112,7 @@ wait_until() { # description, command...
 wait_until "the API server (/readyz)" "${KUBECTL[@]}" get --raw /readyz
 nodes_registered() { (( $("${KUBECTL[@]}" get nodes -o name | wc -l) >= NODES )); }
 wait_until "$NODES node(s) to register" nodes_registered
-"${KUBECTL[@]}" wait --for=condition=Ready node --all --timeout="${WAIT_SECONDS}s" >&2
+if (( NODES > 0 )); then "${KUBECTL[@]}" wait --for=condition=Ready node --all --timeout="${WAIT_SECONDS}s" >&2; fi
 # Pods are rejected until the controller-manager has created the 'default'
 # ServiceAccount; labs applying right after up.sh would otherwise race it.
 wait_until "the default ServiceAccount" "${KUBECTL[@]}" -n default get serviceaccount default
