@@ -23,10 +23,25 @@ export interface TodoLabArgs extends LabContext {
 }
 
 // The seed ran `flask db init/migrate/upgrade` by hand with kubectl exec. Here an init
-// container does it before every start: it creates the migrations when the image ships none,
-// and `upgrade` is a no-op when the schema is current.
-const MIGRATE = `set -eu
-if [ ! -d migrations ]; then flask db init && flask db migrate -m "initial schema"; fi
+// container does it before every start. An image that ships no migrations (the course's does
+// not) keeps its migration history only in the pod, so every start derives it afresh from the
+// models: the revision id an earlier pod left in alembic_version names a script that is gone
+// (`flask db migrate` then fails with "Can't locate revision", which the real node showed on
+// the first app restart), so that table is dropped first; autogenerate then compares the models
+// with the live schema (nothing to do when it is current) and `upgrade` applies the difference.
+// An image that ships its migrations just gets `flask db upgrade`.
+export const MIGRATE = `set -eu
+if [ ! -d migrations ]; then
+  python3 - <<'PY'
+import os
+import sqlalchemy
+url = os.environ.get("SQLALCHEMY_DATABASE_URI") or os.environ["DATABASE_URL"]
+with sqlalchemy.create_engine(url).begin() as db:
+    db.execute(sqlalchemy.text("DROP TABLE IF EXISTS alembic_version"))
+PY
+  flask db init
+  flask db migrate -m "schema of this image"
+fi
 flask db upgrade
 `;
 

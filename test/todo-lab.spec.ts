@@ -1,4 +1,9 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MIGRATE } from "../components/todo-lab";
 import { K8sObject, objects, one, ofKind, run } from "./objects";
 
 describe("TodoLab (lab 001)", () => {
@@ -39,9 +44,40 @@ describe("TodoLab (lab 001)", () => {
         const app = one(objs, "Deployment", "stateful-flask").spec.template.spec;
         const [migrate] = app.initContainers;
         assert.strictEqual(migrate.image, app.containers[0].image);
-        assert.match(migrate.command[2], /flask db upgrade/);
-        assert.match(migrate.command[2], /if \[ ! -d migrations \]; then flask db init && flask db migrate/);
+        assert.deepStrictEqual(migrate.command.slice(0, 2), ["sh", "-c"]);
         assert.deepStrictEqual(migrate.env, app.containers[0].env);
+    });
+
+    // The script runs with stand-ins for flask and python3 that log their calls, in a working
+    // directory with and without the image's migrations.
+    function migrateCalls(shipsMigrations: boolean): string[] {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrate-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        for (const tool of ["flask", "python3"]) {
+            fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $* $(cat 2>/dev/null | grep -o 'DROP TABLE[^"]*')" >> "${dir}/calls"\n`, { mode: 0o755 });
+        }
+        const cwd = path.join(dir, "app");
+        fs.mkdirSync(cwd);
+        if (shipsMigrations) fs.mkdirSync(path.join(cwd, "migrations"));
+        const r = spawnSync("sh", ["-c", MIGRATE], { cwd, env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n").map((l) => l.trim());
+        fs.rmSync(dir, { recursive: true });
+        return calls;
+    }
+
+    it("derives the schema's history from the models on every start when the image ships no migrations", () => {
+        assert.deepStrictEqual(migrateCalls(false), [
+            "python3 - DROP TABLE IF EXISTS alembic_version",
+            "flask db init",
+            'flask db migrate -m schema of this image',
+            "flask db upgrade",
+        ]);
+    });
+
+    it("only upgrades when the image ships its migrations", () => {
+        assert.deepStrictEqual(migrateCalls(true), ["flask db upgrade"]);
     });
 
     it("reaches the app from the Ingress's namespace through an ExternalName Service", () => {
