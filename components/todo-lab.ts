@@ -29,9 +29,34 @@ export interface TodoLabArgs extends LabContext {
 // (`flask db migrate` then fails with "Can't locate revision", which the real node showed on
 // the first app restart), so that table is dropped first; autogenerate then compares the models
 // with the live schema (nothing to do when it is current) and `upgrade` applies the difference.
+// Autogenerate would also drop every table and column the models do not declare (a student's
+// own table, say), on every start: a guard loaded into those Python processes (sitecustomize)
+// leaves whatever is only in the database out of the comparison, so migrations only add.
 // An image that ships its migrations just gets `flask db upgrade`.
 export const MIGRATE = `set -eu
 if [ ! -d migrations ]; then
+  guard="$(mktemp -d)"
+  cat >"$guard/sitecustomize.py" <<'PY'
+from alembic.runtime.environment import EnvironmentContext
+
+_configure = EnvironmentContext.configure
+
+
+def _configure_additive(self, *args, **kwargs):
+    user_filter = kwargs.get("include_object")
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        if reflected and compare_to is None:  # in the database only: never the app's to drop
+            return False
+        return user_filter(obj, name, type_, reflected, compare_to) if user_filter else True
+
+    kwargs["include_object"] = include_object
+    return _configure(self, *args, **kwargs)
+
+
+EnvironmentContext.configure = _configure_additive
+PY
+  export PYTHONPATH="$guard\${PYTHONPATH:+:$PYTHONPATH}"
   python3 - <<'PY'
 import os
 import sqlalchemy

@@ -55,7 +55,9 @@ describe("TodoLab (lab 001)", () => {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         for (const tool of ["flask", "python3"]) {
-            fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $* $(cat 2>/dev/null | grep -o 'DROP TABLE[^"]*')" >> "${dir}/calls"\n`, { mode: 0o755 });
+            // each call logs its arguments, the SQL it was fed, and whether the additive guard is loaded
+            const guard = `$(grep -l 'compare_to is None' "\${PYTHONPATH%%:*}/sitecustomize.py" >/dev/null 2>&1 && echo '[guarded]')`;
+            fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $* $(cat 2>/dev/null | grep -o 'DROP TABLE[^"]*') ${guard}" >> "${dir}/calls"\n`, { mode: 0o755 });
         }
         const cwd = path.join(dir, "app");
         fs.mkdirSync(cwd);
@@ -69,10 +71,10 @@ describe("TodoLab (lab 001)", () => {
 
     it("derives the schema's history from the models on every start when the image ships no migrations", () => {
         assert.deepStrictEqual(migrateCalls(false), [
-            "python3 - DROP TABLE IF EXISTS alembic_version",
-            "flask db init",
-            'flask db migrate -m schema of this image',
-            "flask db upgrade",
+            "python3 - DROP TABLE IF EXISTS alembic_version [guarded]",
+            "flask db init  [guarded]",
+            "flask db migrate -m schema of this image  [guarded]",
+            "flask db upgrade  [guarded]",
         ]);
     });
 
