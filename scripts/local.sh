@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `npm run local -- up|down|status`: the labs running on this machine, no minikube and no
+# Pulumi install. `up` builds what is missing (the control plane, the real node, the Pulumi
+# engine, the images, from the Go module proxy and Debian's packages), starts the local
+# cluster with a real node, runs `pulumi up` of the dev stack's program with the engine built
+# here and the images built here, and prints the outputs and how to reach each lab.
+#
+# The stack is `dev` in a local file backend under the toolchain cache, with the dev stack
+# file's config plus what this machine needs (written to $LOCAL_DIR/Pulumi.dev.yaml, passed
+# with --config-file; the repository is not written to):
+#   labs           workshop, todo, customer, postgres-ha (MongoDB and Grafana have no Debian
+#                  package, so `movies` cannot run on this node; the README says where it is proven)
+#   *Image         the images built here (scripts/node/images.sh)
+#   hostPathRoot   $LOCAL_DIR/data
+# `down` removes all of it: the cluster, the node, the stack's state and the lab data. It is a
+# sandbox; a cluster of yours is deployed with a plain `pulumi up`.
+set -Eeuo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+export LABS_CLUSTER_NAME="${LABS_CLUSTER_NAME:-state-labs-local}"
+TOOLCHAIN_DIR="${LABS_TOOLCHAIN_DIR:-$HOME/.cache/state-labs/toolchain}"
+LOCAL_DIR="$TOOLCHAIN_DIR/local"
+KUBECONFIG_PATH="$TOOLCHAIN_DIR/clusters/$LABS_CLUSTER_NAME/kubeconfig"
+STACK=dev
+
+say() { echo "local: $*" >&2; }
+usage() { echo "usage: npm run local -- up|down|status" >&2; exit 2; }
+[[ $# -eq 1 ]] || usage
+
+engine() { # the offline engine of scripts/engine/env.sh, state kept in $LOCAL_DIR/pulumi
+  # shellcheck source=engine/env.sh
+  source "$ROOT/scripts/engine/env.sh" "$LOCAL_DIR/pulumi" 2>/dev/null
+  export KUBECONFIG="$KUBECONFIG_PATH"
+}
+pulumi_dev() { (cd "$ROOT" && pulumi "$@" --stack "$STACK" --non-interactive); }
+
+stack_config() { # the dev stack file, with this machine's labs, images and data directory
+  node -e '
+    const fs = require("fs"); const YAML = require("yaml");
+    const [devFile, refsFile, dataDir] = process.argv.slice(1);
+    const doc = YAML.parse(fs.readFileSync(devFile, "utf8"));
+    const refs = JSON.parse(fs.readFileSync(refsFile, "utf8"));
+    Object.assign(doc.config, {
+      "state-labs:labs": ["workshop", "todo", "customer", "postgres-ha"],
+      "state-labs:hostPathRoot": dataDir,
+      "state-labs:postgresImage": refs.postgres,
+      "state-labs:volumePermissionsImage": refs.busybox,
+      "state-labs:todoAppImage": refs.todo,
+    });
+    process.stdout.write("# Written by scripts/local.sh from Pulumi.dev.yaml; do not edit.\n" + YAML.stringify(doc));
+  ' "$ROOT/Pulumi.$STACK.yaml" "$TOOLCHAIN_DIR/images/refs.json" "$LOCAL_DIR/data"
+}
+
+how_to_reach() {
+  pulumi_dev stack output --json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const out = JSON.parse(s);
+      for (const [lab, o] of Object.entries(out.labs ?? {})) {
+        console.log(`\n${lab}: namespaces ${o.namespaces.join(", ")}`);
+        for (const [name, e] of Object.entries(o.endpoints ?? {})) console.log(`  ${name.padEnd(10)} ${e.address}\n  ${"".padEnd(10)} ${e.portForward}`);
+      }
+    });'
+}
+
+case "$1" in
+  up)
+    (( EUID == 0 )) || { say "needs root: the real node uses network namespaces, cgroups and iptables"; exit 1; }
+    [[ -d "$ROOT/node_modules" ]] || { say "installing npm packages"; (cd "$ROOT" && npm ci); }
+    t0=$(date +%s)
+    say "1/4 building what is missing (first time: about 30 minutes on 2 cores; cached after)"
+    "$ROOT/scripts/cluster/toolchain.sh"
+    "$ROOT/scripts/engine/toolchain.sh"
+    "$ROOT/scripts/node/toolchain.sh"
+    "$ROOT/scripts/node/images.sh"
+    say "2/4 starting the local cluster with a real node"
+    "$ROOT/scripts/node/up.sh" >/dev/null
+    say "3/4 pulumi up of the dev stack (labs: workshop, todo, customer, postgres-ha)"
+    mkdir -p "$LOCAL_DIR/data"
+    stack_config >"$LOCAL_DIR/Pulumi.$STACK.yaml"
+    engine
+    pulumi_dev stack select --create "$STACK" >/dev/null
+    pulumi_dev up --yes --skip-preview --config-file "$LOCAL_DIR/Pulumi.$STACK.yaml"
+    say "4/4 ready in $(( $(date +%s) - t0 )) s"
+    echo
+    echo "kubectl:  export KUBECONFIG=$KUBECONFIG_PATH PATH=$TOOLCHAIN_DIR/bin:\$PATH"
+    echo "secrets:  npm run local -- status shows the outputs; connection strings are Pulumi secrets:"
+    echo "          (source scripts/engine/env.sh $LOCAL_DIR/pulumi && pulumi stack output --show-secrets --stack $STACK)"
+    how_to_reach
+    ;;
+  status)
+    [[ -f "$KUBECONFIG_PATH" ]] || { say "the local cluster is not running (npm run local -- up)"; exit 1; }
+    engine
+    "$TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" get nodes -o wide
+    echo
+    "$TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$KUBECONFIG_PATH" get pods,pvc -A --field-selector metadata.namespace!=kube-system
+    how_to_reach
+    ;;
+  down)
+    (( EUID == 0 )) || { say "needs root, as up does"; exit 1; }
+    say "removing the local cluster, its real node, the stack's state and the lab data ($LOCAL_DIR)"
+    "$ROOT/scripts/node/down.sh"
+    rm -rf "$LOCAL_DIR"
+    ;;
+  *) usage ;;
+esac
