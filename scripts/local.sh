@@ -78,13 +78,14 @@ case "$1" in
     mkdir -p "$LOCAL_DIR/data"
     stack_config >"$LOCAL_DIR/Pulumi.$STACK.yaml"
     engine
-    pulumi_dev stack select --create "$STACK" >/dev/null
+    (cd "$ROOT" && pulumi stack select --create "$STACK" --non-interactive >/dev/null)
     pulumi_dev up --yes --skip-preview --config-file "$LOCAL_DIR/Pulumi.$STACK.yaml"
     say "4/4 ready in $(( $(date +%s) - t0 )) s"
     echo
     echo "kubectl:  export KUBECONFIG=$KUBECONFIG_PATH PATH=$TOOLCHAIN_DIR/bin:\$PATH"
-    echo "secrets:  npm run local -- status shows the outputs; connection strings are Pulumi secrets:"
-    echo "          (source scripts/engine/env.sh $LOCAL_DIR/pulumi && pulumi stack output --show-secrets --stack $STACK)"
+    echo "secrets:  connection strings and passwords are Pulumi secrets; to see them:"
+    echo "          (cd $ROOT && source scripts/engine/env.sh $LOCAL_DIR/pulumi && pulumi stack output --show-secrets --stack $STACK)"
+    echo "again:    npm run local -- status   (pods, claims, these addresses); npm run local -- down removes it all"
     how_to_reach
     ;;
   status)
