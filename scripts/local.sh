@@ -6,12 +6,10 @@
 # here and the images built here, and prints the outputs and how to reach each lab.
 #
 # The stack is `dev` in a local file backend under the toolchain cache, with the dev stack
-# file's config plus what this machine needs (written to $LOCAL_DIR/Pulumi.dev.yaml, passed
-# with --config-file; the repository is not written to):
-#   labs           workshop, todo, customer, postgres-ha (MongoDB and Grafana have no Debian
-#                  package, so `movies` cannot run on this node; the README says where it is proven)
-#   *Image         the images built here (scripts/node/images.sh)
-#   hostPathRoot   $LOCAL_DIR/data
+# file's config plus what this node needs (scripts/node/stack-file.ts: the labs workshop, todo,
+# customer and postgres-ha, as MongoDB and Grafana have no Debian package; the images built
+# here; hostPathRoot $LOCAL_DIR/data), written to $LOCAL_DIR/Pulumi.dev.yaml and passed with
+# --config-file: the repository is not written to.
 # `down` removes all of it: the cluster, the node, the stack's state and the lab data. It is a
 # sandbox; a cluster of yours is deployed with a plain `pulumi up`.
 set -Eeuo pipefail
@@ -33,23 +31,6 @@ engine() { # the offline engine of scripts/engine/env.sh, state kept in $LOCAL_D
   export KUBECONFIG="$KUBECONFIG_PATH"
 }
 pulumi_dev() { (cd "$ROOT" && pulumi "$@" --stack "$STACK" --non-interactive); }
-
-stack_config() { # the dev stack file, with this machine's labs, images and data directory
-  node -e '
-    const fs = require("fs"); const YAML = require("yaml");
-    const [devFile, refsFile, dataDir] = process.argv.slice(1);
-    const doc = YAML.parse(fs.readFileSync(devFile, "utf8"));
-    const refs = JSON.parse(fs.readFileSync(refsFile, "utf8"));
-    Object.assign(doc.config, {
-      "state-labs:labs": ["workshop", "todo", "customer", "postgres-ha"],
-      "state-labs:hostPathRoot": dataDir,
-      "state-labs:postgresImage": refs.postgres,
-      "state-labs:volumePermissionsImage": refs.busybox,
-      "state-labs:todoAppImage": refs.todo,
-    });
-    process.stdout.write("# Written by scripts/local.sh from Pulumi.dev.yaml; do not edit.\n" + YAML.stringify(doc));
-  ' "$ROOT/Pulumi.$STACK.yaml" "$TOOLCHAIN_DIR/images/refs.json" "$LOCAL_DIR/data"
-}
 
 how_to_reach() {
   pulumi_dev stack output --json | node -e '
@@ -76,7 +57,7 @@ case "$1" in
     "$ROOT/scripts/node/up.sh" >/dev/null
     say "3/4 pulumi up of the dev stack (labs: workshop, todo, customer, postgres-ha)"
     mkdir -p "$LOCAL_DIR/data"
-    stack_config >"$LOCAL_DIR/Pulumi.$STACK.yaml"
+    (cd "$ROOT" && npx ts-node --transpile-only scripts/node/stack-file.ts "$LOCAL_DIR/data") >"$LOCAL_DIR/Pulumi.$STACK.yaml"
     engine
     (cd "$ROOT" && pulumi stack select --create "$STACK" --non-interactive >/dev/null)
     pulumi_dev up --yes --skip-preview --config-file "$LOCAL_DIR/Pulumi.$STACK.yaml"

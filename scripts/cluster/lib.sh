@@ -27,6 +27,16 @@ export PATH="$BIN_DIR:$PATH"
 die() { echo "cluster: ERROR: $*" >&2; exit 1; }
 log() { echo "cluster: $*" >&2; }
 
+# After a failed start: the last lines of every component log in a directory, on stderr.
+tail_logs() { # dir lines
+  local f
+  for f in "$1"/*.log; do
+    [[ -f "$f" ]] || continue
+    echo "----- $f" >&2
+    tail -n "$2" "$f" >&2
+  done
+}
+
 [[ "$CLUSTER_NAME" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] ||
   die "LABS_CLUSTER_NAME='$CLUSTER_NAME' must be a DNS label (lowercase, digits, '-')"
 

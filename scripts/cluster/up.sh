@@ -63,12 +63,7 @@ KUBECTL=("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH")
 
 on_failure() {
   log "start failed; last lines of the component logs:"
-  local f
-  for f in "$KWOK_CLUSTER_DIR"/logs/*.log; do
-    [[ -f "$f" ]] || continue
-    echo "----- $f" >&2
-    tail -n 15 "$f" >&2
-  done
+  tail_logs "$KWOK_CLUSTER_DIR/logs" 15
   log "cleaning up the half-created cluster"
   "$HERE/down.sh" >&2 || true
 }

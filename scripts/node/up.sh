@@ -28,12 +28,7 @@ fi
 
 on_failure() {
   log "node start failed; last lines of the node's logs:"
-  local f
-  for f in "$NODE_DIR"/logs/*.log; do
-    [[ -f "$f" ]] || continue
-    echo "----- $f" >&2
-    tail -n 20 "$f" >&2
-  done
+  tail_logs "$NODE_DIR/logs" 20
   "$HERE/down.sh" >&2 || true
 }
 trap on_failure ERR

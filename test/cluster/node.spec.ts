@@ -5,15 +5,13 @@
 // sources scripts/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { nodeImages, nodeStackFile } from "../../scripts/node/stack-file";
 import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, sleep, until } from "./kube";
 
 const STACK = "dev";
 const PREFIX = "dev";
-const TOOLCHAIN = process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain");
-const IMAGES: Record<"postgres" | "busybox" | "todo", string> = JSON.parse(fs.readFileSync(path.join(TOOLCHAIN, "images/refs.json"), "utf8"));
+const IMAGES = nodeImages();
 const DATA_ROOT = process.env.LABS_NODE_DATA ?? assert.fail("LABS_NODE_DATA (the hostPath root on the node) is not set");
 
 const NS = {
@@ -25,18 +23,8 @@ const NS = {
 };
 
 const WORK = projectCopy();
-// The dev stack file, with the labs that can run on this node and the images built here
-// selected through the stack's own image keys; nothing else changes.
-const stackFile = path.join(WORK, `Pulumi.${STACK}.yaml`);
-const doc = parse(fs.readFileSync(stackFile, "utf8"));
-Object.assign(doc.config, {
-    "state-labs:labs": ["workshop", "todo", "customer", "postgres-ha"],
-    "state-labs:hostPathRoot": DATA_ROOT,
-    "state-labs:postgresImage": IMAGES.postgres,
-    "state-labs:volumePermissionsImage": IMAGES.busybox,
-    "state-labs:todoAppImage": IMAGES.todo,
-});
-fs.writeFileSync(stackFile, stringify(doc));
+// The dev stack file with the labs that can run on this node and the images built here.
+fs.writeFileSync(path.join(WORK, `Pulumi.${STACK}.yaml`), nodeStackFile(DATA_ROOT, IMAGES));
 
 const figures: string[] = [];
 function must(...args: string[]): PulumiRun {
