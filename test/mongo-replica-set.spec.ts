@@ -3,45 +3,74 @@ import * as vm from "vm";
 import { INITIATE_JS, mongoMembers } from "../components/mongo-replica-set";
 import { K8sObject, objects, one, run } from "./objects";
 
-/** A replica set as mongosh's `Mongo` sees it: enough of the admin commands the script uses. */
+/**
+ * A replica set as mongosh's `Mongo` sees it: enough of the admin commands the script uses, with
+ * MongoDB's rules that matter here. Members whose pods are gone do not answer; a primary exists
+ * only while the members that answer are a majority of the configuration; a reconfiguration
+ * without force goes through the primary and adds or removes at most one voting member.
+ */
 class FakeReplicaSet {
     config?: { _id: string; version: number; members: { _id: number; host: string }[] };
     commands: string[] = [];
     auths: [string, string][] = [];
+    /** Hosts whose pods are gone. */
+    gone = new Set<string>();
     run(script: string, env: Record<string, string>): string[] {
         const printed: string[] = [];
         const rs = this;
         class Mongo {
-            constructor(readonly uri: string) {}
+            readonly host: string;
+            constructor(uri: string) {
+                this.host = /^mongodb:\/\/([^/]+)\//.exec(uri)![1];
+                if (rs.gone.has(this.host)) throw new Error(`connect ECONNREFUSED ${this.host}`);
+            }
             getDB() {
                 return {
                     auth: (u: string, p: string) => rs.auths.push([u, p]),
-                    runCommand: (cmd: Record<string, any>) => rs.command(cmd),
+                    runCommand: (cmd: Record<string, any>) => rs.command(this.host, cmd),
                 };
             }
         }
-        vm.runInNewContext(script, { process: { env }, Mongo, print: (s: string) => printed.push(s), printjson: (o: unknown) => printed.push(JSON.stringify(o)) });
+        const context = { process: { env }, Mongo, sleep: () => undefined, print: (s: string) => printed.push(s), printjson: (o: unknown) => printed.push(JSON.stringify(o)) };
+        vm.runInNewContext(script, context);
         return printed;
     }
-    command(fromScript: Record<string, any>): Record<string, any> {
+    primary(): string | undefined {
+        const up = this.config!.members.filter((m) => !this.gone.has(m.host));
+        return up.length > this.config!.members.length / 2 ? up[0].host : undefined;
+    }
+    command(host: string, fromScript: Record<string, any>): Record<string, any> {
         // objects made in the script's realm: keep plain copies
         const cmd = JSON.parse(JSON.stringify(fromScript));
         const name = Object.keys(cmd)[0];
-        this.commands.push(name);
+        this.commands.push(cmd.force ? `${name} (force)` : name);
         switch (name) {
-            case "replSetGetStatus":
-                return this.config
-                    ? { ok: 1, members: this.config.members.map((m, i) => ({ name: m.host, stateStr: i === 0 ? "PRIMARY" : "SECONDARY" })) }
-                    : { ok: 0, code: 94, codeName: "NotYetInitialized" };
+            case "replSetGetStatus": {
+                if (!this.config) return { ok: 0, code: 94, codeName: "NotYetInitialized" };
+                const primary = this.primary();
+                const state = (h: string) => (this.gone.has(h) ? "(not reachable/healthy)" : h === primary ? "PRIMARY" : "SECONDARY");
+                return { ok: 1, members: this.config.members.map((m) => ({ name: m.host, stateStr: state(m.host) })) };
+            }
             case "replSetInitiate":
                 this.config = { ...cmd.replSetInitiate, version: 1 };
                 return { ok: 1 };
             case "replSetGetConfig":
                 return { ok: 1, config: structuredClone(this.config) };
-            case "replSetReconfig":
-                assert.strictEqual(cmd.replSetReconfig.version, this.config!.version + 1, "reconfig must bump the version");
-                this.config = cmd.replSetReconfig;
+            case "replSetReconfig": {
+                const next = cmd.replSetReconfig;
+                const before = new Set(this.config!.members.map((m) => m.host));
+                const after = new Set<string>(next.members.map((m: { host: string }) => m.host));
+                const changes = [...before].filter((h) => !after.has(h)).length + [...after].filter((h) => !before.has(h)).length;
+                if (!cmd.force) {
+                    if (host !== this.primary()) return { ok: 0, codeName: "NotWritablePrimary" };
+                    if (changes > 1) return { ok: 0, codeName: "NewReplicaSetConfigurationIncompatible", errmsg: "Non force replSetReconfig can only add or remove at most 1 voting member" };
+                    assert.strictEqual(next.version, this.config!.version + 1, "reconfig must bump the version");
+                } else {
+                    assert.ok(next.version > this.config!.version, "a forced reconfig must still raise the version");
+                }
+                this.config = next;
                 return { ok: 1 };
+            }
             default:
                 throw new Error(`unexpected command ${name}`);
         }
@@ -75,12 +104,62 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
             assert.match(printed.join("\n"), /nothing to do/);
         });
 
-        it("adds members when the set grows, keeping the existing ones and their ids", () => {
+        it("adds members when the set grows, one voting member per reconfiguration, keeping the existing ones and their ids", () => {
             const rs = new FakeReplicaSet();
             rs.run(INITIATE_JS, env(members3));
+            rs.commands = [];
             rs.run(INITIATE_JS, env(mongoMembers("mongo", "mongo-service", "dev-movies", 5)));
             assert.deepStrictEqual(rs.config!.members.map((m) => m._id), [0, 1, 2, 3, 4]);
-            assert.strictEqual(rs.config!.version, 2);
+            assert.strictEqual(rs.commands.filter((c) => c === "replSetReconfig").length, 2);
+            assert.strictEqual(rs.config!.version, 3);
+        });
+
+        const members = (n: number) => mongoMembers("mongo", "mongo-service", "dev-movies", n);
+        /** The StatefulSet shrinks first: the pods of the departed ordinals are gone when the Job runs. */
+        function scaleDown(rs: FakeReplicaSet, from: number, to: number): string[] {
+            for (const h of members(from).slice(to)) rs.gone.add(h);
+            return rs.run(INITIATE_JS, env(members(to)));
+        }
+
+        it("removes departed members through the primary, one at a time, while the rest hold a majority (5 to 3)", () => {
+            const rs = new FakeReplicaSet();
+            rs.run(INITIATE_JS, env(members(5)));
+            rs.commands = [];
+            scaleDown(rs, 5, 3);
+            assert.deepStrictEqual(rs.config!.members.map((m) => m.host), members(3));
+            assert.deepStrictEqual(rs.commands.filter((c) => c.startsWith("replSetReconfig")), ["replSetReconfig", "replSetReconfig"]);
+            assert.strictEqual(rs.primary(), members(3)[0]);
+        });
+
+        it("forces the configuration of the members left when the departed held the majority (3 to 1), and a primary is elected", () => {
+            const rs = new FakeReplicaSet();
+            rs.run(INITIATE_JS, env(members3));
+            assert.strictEqual((rs.gone.add(members3[1]).add(members3[2]), rs.primary()), undefined, "without the script: no primary, the lab is down");
+            rs.gone.clear();
+            const printed = scaleDown(rs, 3, 1);
+            assert.deepStrictEqual(rs.config!.members.map((m) => m.host), members(1));
+            assert.ok(rs.commands.includes("replSetReconfig (force)"));
+            assert.strictEqual(rs.primary(), members(1)[0]);
+            assert.match(printed.join("\n"), /with force: the members left held no majority/);
+        });
+
+        it("grows back after a scale-down, one member at a time", () => {
+            const rs = new FakeReplicaSet();
+            rs.run(INITIATE_JS, env(members3));
+            scaleDown(rs, 3, 1);
+            rs.gone.clear();
+            rs.run(INITIATE_JS, env(members3));
+            assert.deepStrictEqual(rs.config!.members.map((m) => m.host), members3);
+            assert.strictEqual(rs.primary(), members3[0]);
+        });
+
+        it("never forces while the members left hold a majority (3 to 2)", () => {
+            const rs = new FakeReplicaSet();
+            rs.run(INITIATE_JS, env(members3));
+            rs.commands = [];
+            scaleDown(rs, 3, 2);
+            assert.deepStrictEqual(rs.config!.members.map((m) => m.host), members(2));
+            assert.deepStrictEqual(rs.commands.filter((c) => c.startsWith("replSetReconfig")), ["replSetReconfig"]);
         });
     });
 
