@@ -23,7 +23,6 @@ interface KeySpec<S extends z.ZodType> {
 
 // ---- value rules; each message says what is accepted -------------------------
 
-const ABSOLUTE_PATH = /^\/([^\0]*[^/\0])?$/;
 // host name or IPv4/IPv6 literal, as a PV's nfs.server accepts
 const HOST = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/;
 // repository[:tag][@digest]; a tag or digest is required so images stay pinned
@@ -57,8 +56,31 @@ const quantity = (examples: string) =>
 const size = quantity("200Mi, 2Gi or 1Ti");
 const memory = quantity("256Mi or 4Gi");
 const cpu = quantity("500m or 2 (cores)");
-const absolutePath = rule((v) => ABSOLUTE_PATH.test(v), "an absolute path such as /data/state-labs");
-const optionalAbsolutePath = rule((v) => v === "" || ABSOLUTE_PATH.test(v), "an absolute path such as /srv/nfs/state-labs");
+// Directories a storage root may not be (each stack's data would sit among the system's), and
+// trees it may not be inside (the kernel's, the runtime's, the node's own configuration).
+const SYSTEM_DIRS = ["/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/lib", "/var/tmp"];
+const SYSTEM_TREES = [
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
+    "/var/cache", "/var/lib/containerd", "/var/lib/docker", "/var/lib/dpkg", "/var/lib/etcd", "/var/lib/kubelet", "/var/log", "/var/run",
+];
+
+/** Why a storage root is refused, or undefined: it must be a clean absolute path, a directory of its own. */
+export function storageRootProblem(v: string): string | undefined {
+    if (!v.startsWith("/") || v.includes("\0")) return "it is not an absolute path";
+    if (v === "/") return "it is the root directory";
+    const meant = path.posix.normalize(v).replace(/(.)\/$/, "$1");
+    if (meant !== v) return `it is not clean (it means ${meant})`;
+    if (SYSTEM_DIRS.includes(v)) return `it is ${v} itself, a system directory`;
+    const tree = SYSTEM_TREES.find((t) => v === t || v.startsWith(`${t}/`));
+    return tree ? `it is inside ${tree}, which belongs to the system` : undefined;
+}
+const storageRoot = (example: string, optional: boolean) =>
+    rule(
+        (v) => (optional && v === "") || storageRootProblem(v) === undefined,
+        (v) => `a clean absolute path that is a directory of its own, such as ${example} (not / or a system directory; no "..", "." or trailing "/")${v ? `: ${storageRootProblem(v)}` : ""}`,
+    );
+const hostPathRootSchema = storageRoot("/data/state-labs", false);
+const nfsPathSchema = storageRoot("/srv/nfs/state-labs", true);
 const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
 const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
 const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
@@ -107,7 +129,7 @@ export const KEYS = {
         type: "string",
         default: "/data/state-labs",
         description: "hostPath mode: node directory under which each stack gets <root>/<prefix>/<lab>/<volume>. minikube keeps /data across restarts.",
-        schema: absolutePath,
+        schema: hostPathRootSchema,
     },
     nfsServer: {
         type: "string",
@@ -119,7 +141,7 @@ export const KEYS = {
         type: "string",
         default: "",
         description: "nfs mode (required): exported directory under which each stack gets <path>/<prefix>/<lab>/<volume>.",
-        schema: optionalAbsolutePath,
+        schema: nfsPathSchema,
     },
     keepDataOnDestroy: {
         type: "boolean",

@@ -91,6 +91,7 @@ describe("config", () => {
     describe("bad config: one clear error, nothing registered", () => {
         const accepted = Object.keys(KEYS).join(", ");
         const dns = "a DNS-1123 label of at most 30 characters (lowercase letters, digits and '-', starting and ending with a letter or digit)";
+        const root = (example: string) => `a clean absolute path that is a directory of its own, such as ${example} (not / or a system directory; no "..", "." or trailing "/")`;
         const cases: [string, Record<string, string>, string[]][] = [
             ["prefix with capitals and _", { prefix: "Dev_1" }, [`${P}:prefix: "Dev_1" is not accepted; expected ${dns}`]],
             ["prefix too long for derived names", { prefix: "a".repeat(31) }, [`${P}:prefix: "${"a".repeat(31)}" is not accepted; expected ${dns}`]],
@@ -107,7 +108,17 @@ describe("config", () => {
                 ],
             ],
             ["bad nfs server", { nfsServer: "bad host!" }, [`${P}:nfsServer: "bad host!" is not accepted; expected a host name or IP address such as 192.168.49.1 or nfs.example.internal`]],
-            ["relative hostPath root", { hostPathRoot: "data" }, [`${P}:hostPathRoot: "data" is not accepted; expected an absolute path such as /data/state-labs`]],
+            ["relative hostPath root", { hostPathRoot: "data" }, [`${P}:hostPathRoot: "data" is not accepted; expected ${root("/data/state-labs")}: it is not an absolute path`]],
+            ["hostPath root that walks out", { hostPathRoot: "/data/../etc" }, [`${P}:hostPathRoot: "/data/../etc" is not accepted; expected ${root("/data/state-labs")}: it is not clean (it means /etc)`]],
+            ["hostPath root with a trailing slash", { hostPathRoot: "/data/state-labs/" }, [`${P}:hostPathRoot: "/data/state-labs/" is not accepted; expected ${root("/data/state-labs")}: it is not clean (it means /data/state-labs)`]],
+            ["hostPath root at /", { hostPathRoot: "/" }, [`${P}:hostPathRoot: "/" is not accepted; expected ${root("/data/state-labs")}: it is the root directory`]],
+            ["hostPath root that is a system directory", { hostPathRoot: "/var/lib" }, [`${P}:hostPathRoot: "/var/lib" is not accepted; expected ${root("/data/state-labs")}: it is /var/lib itself, a system directory`]],
+            ["hostPath root in the kubelet's tree", { hostPathRoot: "/var/lib/kubelet/labs" }, [`${P}:hostPathRoot: "/var/lib/kubelet/labs" is not accepted; expected ${root("/data/state-labs")}: it is inside /var/lib/kubelet, which belongs to the system`]],
+            [
+                "NFS path in the server's /etc",
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/etc/exports.d" },
+                [`${P}:nfsPath: "/etc/exports.d" is not accepted; expected ${root("/srv/nfs/state-labs")}: it is inside /etc, which belongs to the system`],
+            ],
             ["unknown key", { colour: "blue" }, [`${P}:colour: unknown config key; accepted keys: ${accepted}`]],
             ["unknown lab", { labs: '["workshop","chess"]' }, [`${P}:labs[1]: "chess" is not accepted; expected one of workshop, todo, movies, customer, postgres-ha`]],
             ["labs not a list", { labs: "workshop" }, [`${P}:labs: "workshop" is not accepted; expected a list of lab names (workshop, todo, movies, customer, postgres-ha)`]],
