@@ -83,6 +83,22 @@ const hostPathRootSchema = storageRoot("/data/state-labs", false);
 const nfsPathSchema = storageRoot("/srv/nfs/state-labs", true);
 const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
 const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
+/** The major version in an image's tag when the image is `name` (any registry): `postgres:17.6` is 17. */
+export function imageMajor(ref: string, name: string): number | undefined {
+    const m = /^(?:.*\/)?([^/:@]+):(\d+)(?:[.-][^@]*)?(?:@.*)?$/.exec(ref);
+    return m && m[1] === name ? Number(m[2]) : undefined;
+}
+const postgresImage = rule(
+    (v) => IMAGE.test(v) && (imageMajor(v, "postgres") ?? 0) <= 17,
+    (v) =>
+        IMAGE.test(v)
+            ? `PostgreSQL 17 or older (18 moved PGDATA to /var/lib/postgresql/18/docker and wants its volume at /var/lib/postgresql; the labs mount /var/lib/postgresql/data), such as postgres:17.6`
+            : "a pinned image reference such as postgres:17.6 (a tag or digest is required)",
+);
+const mongoImage = rule(
+    (v) => IMAGE.test(v) && (imageMajor(v, "mongo") ?? 5) >= 5,
+    (v) => (IMAGE.test(v) ? "MongoDB 5.0 or newer (the labs run mongosh, which older images lack), such as mongo:7.0.14" : "a pinned image reference such as mongo:7.0.14 (a tag or digest is required)"),
+);
 const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
 const optionalUrl = rule(
     (v) => v === "" || /^https:\/\/[^\s/]+(\/\S*)?$/.test(v),
@@ -159,7 +175,7 @@ export const KEYS = {
         type: "string",
         default: "postgres:17.6",
         description: "PostgreSQL image (major 17 or older: PGDATA layout under /var/lib/postgresql/data).",
-        schema: image,
+        schema: postgresImage,
     },
     volumePermissionsImage: {
         type: "string",
@@ -213,7 +229,7 @@ export const KEYS = {
         type: "string",
         default: "mongo:7.0.14",
         description: "Lab movies: MongoDB image (5.0 or newer: it must ship mongosh).",
-        schema: image,
+        schema: mongoImage,
     },
     grafanaImage: {
         type: "string",

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
-import { ConfigError, KEYS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
+import { ConfigError, KEYS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
 import { LAB_IDS } from "../components/naming";
 import { footprintByNamespace } from "../scripts/footprint";
 import { objects, run, withConfig } from "./objects";
@@ -126,6 +126,16 @@ describe("config", () => {
             ["boolean spelled yes", { keepDataOnDestroy: "yes" }, [`${P}:keepDataOnDestroy: "yes" is not accepted; expected true or false`]],
             ["unpinned image", { postgresImage: "postgres" }, [`${P}:postgresImage: "postgres" is not accepted; expected a pinned image reference such as postgres:17.6 (a tag or digest is required)`]],
             [
+                "PostgreSQL 18, whose data layout the labs do not mount",
+                { postgresImage: "postgres:18.1-bookworm" },
+                [`${P}:postgresImage: "postgres:18.1-bookworm" is not accepted; expected PostgreSQL 17 or older (18 moved PGDATA to /var/lib/postgresql/18/docker and wants its volume at /var/lib/postgresql; the labs mount /var/lib/postgresql/data), such as postgres:17.6`],
+            ],
+            [
+                "MongoDB without mongosh",
+                { mongoImage: "docker.io/library/mongo:4.4.29" },
+                [`${P}:mongoImage: "docker.io/library/mongo:4.4.29" is not accepted; expected MongoDB 5.0 or newer (the labs run mongosh, which older images lack), such as mongo:7.0.14`],
+            ],
+            [
                 "a quota too small for a lab's claims",
                 { quotaStorage: "5Gi" },
                 [`${P}:quotaStorage: "5Gi" is not accepted; expected at least 8Gi, what lab movies claims in one namespace (moviesMongoSize × moviesMongoReplicas + moviesGrafanaSize); raise quotaStorage or lower those sizes`],
@@ -172,5 +182,22 @@ describe("config", () => {
                 }
             });
         }
+    });
+});
+
+describe("imageMajor", () => {
+    it("reads the major version of the named image from its tag, on any registry, and nothing else", () => {
+        const cases: [string, string, number | undefined][] = [
+            ["postgres:17.6", "postgres", 17],
+            ["postgres:18", "postgres", 18],
+            ["registry.example/team/postgres:18.1-bookworm@sha256:" + "a".repeat(64), "postgres", 18],
+            ["state-labs.local/postgres:15-bookworm", "postgres", 15],
+            ["bitnami/postgresql:16.4.0", "postgres", undefined],
+            ["postgres:latest-alpine", "postgres", undefined],
+            ["postgres@sha256:" + "b".repeat(64), "postgres", undefined],
+            ["mongo:4.4.29", "mongo", 4],
+            ["mongo:7.0.14", "postgres", undefined],
+        ];
+        for (const [ref, name, major] of cases) assert.strictEqual(imageMajor(ref, name), major, `${ref} as ${name}`);
     });
 });
