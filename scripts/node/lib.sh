@@ -47,13 +47,6 @@ node_pids() {
   done | sort -un
 }
 
-# Run a command inside the node's network and mount namespaces (the node must be up).
-in_node() {
-  local pid
-  pid="$(cat "$NODE_DIR/run/supervisor.pid" 2>/dev/null)" || die "node $NODE_NAME is not running"
-  nsenter --target "$pid" --mount --net -- "$@"
-}
-
 # The host's sysctls that a node could change, as `key = value` lines: all but the per-namespace
 # net.* keys and counters that move by themselves. up.sh records them, down.sh restores them.
 host_sysctls() {

@@ -53,8 +53,6 @@ client_cert() { # name CN O
   openssl req -new -newkey rsa:2048 -nodes -keyout "$NODE_DIR/pki/$name.key" -subj "$subj" -out "$NODE_DIR/pki/$name.csr" 2>/dev/null
   openssl x509 -req -in "$NODE_DIR/pki/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
     -days 30 -out "$NODE_DIR/pki/$name.crt" 2>/dev/null
-  "${KUBECTL[@]}" config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
-    base64 -d >"$NODE_DIR/pki/ca.crt"
   cat >"$NODE_DIR/etc/$name.kubeconfig" <<EOF
 apiVersion: v1
 kind: Config
@@ -64,6 +62,9 @@ contexts: [{name: local, context: {cluster: local, user: $name}}]
 current-context: local
 EOF
 }
+# The CA the API server's certificate is checked against (and the kubelet's client CA).
+"${KUBECTL[@]}" config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
+  base64 -d >"$NODE_DIR/pki/ca.crt"
 # The kubelet as a node (Node authorizer + NodeRestriction), kube-proxy with its built-in role.
 client_cert kubelet "system:node:$NODE_NAME" system:nodes
 client_cert kube-proxy system:kube-proxy

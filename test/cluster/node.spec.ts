@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { nodeImages, nodeStackFile } from "../../scripts/node/stack-file";
-import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, sleep, until } from "./kube";
+import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, until } from "./kube";
 
 const STACK = "dev";
 const PREFIX = "dev";
@@ -268,9 +268,8 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         assert.match(sql(NS.customer, "customer-db-0", "root", "customer", "SELECT current_database()"), /customer/);
     });
 
-    after(async () => {
+    after(() => {
         pulumiCli(WORK, STACK, "destroy", "--yes", "--skip-preview");
         for (const f of figures) console.log(`    figure: ${f}`);
-        await sleep(0);
     });
 });
