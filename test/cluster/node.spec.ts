@@ -39,8 +39,8 @@ function up(what: string): PulumiRun {
 }
 
 /** `kubectl exec` of a command in a pod's container; its output, or the failure. */
-function exec(ns: string, pod: string, container: string, command: string[]): { code: number; out: string } {
-    const r = kubectl(["exec", "-n", ns, pod, "-c", container, "--", ...command]);
+function exec(ns: string, pod: string, container: string, command: string[], stdin?: string): { code: number; out: string } {
+    const r = kubectl(["exec", ...(stdin === undefined ? [] : ["-i"]), "-n", ns, pod, "-c", container, "--", ...command], stdin);
     return { code: r.code, out: (r.stdout + r.stderr).trim() };
 }
 /** SQL through the pod's local socket (trust, as the official image sets up), tuples only. */
@@ -49,10 +49,15 @@ function sql(ns: string, pod: string, user: string, db: string, query: string): 
     assert.strictEqual(r.code, 0, `psql in ${ns}/${pod}: ${query}\n${r.out}`);
     return r.out;
 }
-/** Logs in over TCP with a password, as a client does: the container's own env, or another. */
+/**
+ * Logs in over TCP with a password, as a client does: the container's own env, or another,
+ * handed over on stdin so that no password is in a command line or the API server's request.
+ */
 function login(ns: string, pod: string, user: string, db: string, password: "env" | string) {
-    const pw = password === "env" ? '"$POSTGRES_PASSWORD"' : `'${password}'`;
-    return exec(ns, pod, "postgres", ["sh", "-c", `PGPASSWORD=${pw} psql -X -h 127.0.0.1 -U ${user} -d ${db} -At -c 'select current_user'`]);
+    const psql = `psql -X -h 127.0.0.1 -U ${user} -d ${db} -At -c 'select current_user'`;
+    return password === "env"
+        ? exec(ns, pod, "postgres", ["sh", "-c", `PGPASSWORD="$POSTGRES_PASSWORD" ${psql}`])
+        : exec(ns, pod, "postgres", ["sh", "-c", `read -r PGPASSWORD && export PGPASSWORD && ${psql}`], `${password}\n`);
 }
 function secretValue(ns: string, name: string, key: string): string {
     return Buffer.from(getJson(["secret", name, "-n", ns]).data[key], "base64").toString();
