@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Labels } from "./naming";
+import { CREDENTIALS_GENERATION_ANNOTATION, Labels } from "./naming";
 
 export interface CredentialsArgs {
     namespace: pulumi.Input<string>;
@@ -14,26 +14,46 @@ export interface CredentialsArgs {
     /** Secret type, e.g. Opaque (default). */
     type?: string;
     labels: Labels;
+    /**
+     * Raising it rotates the generated passwords (the lab's `<lab>CredentialsGeneration` key).
+     * 0, the first generation, adds nothing to the resources, so stacks from before the key
+     * plan no change.
+     */
+    generation?: number;
 }
 
 /**
  * Generated passwords kept in one Kubernetes Secret. The RandomPassword inputs are
- * constants, so a password is generated once and never changes on a later `pulumi up`.
- * Consumers read values through `secretKeyRef` (see `env`), never as plain values.
+ * constants, so a password is generated once and never changes on a later `pulumi up`,
+ * unless the generation is raised on purpose (rotation). Consumers read values through
+ * `secretKeyRef` (see `env`), never as plain values; a workload that does also carries
+ * `podAnnotations` and waits for `secret`, so a rotation restarts it after the Secret changed.
+ * Databases do not keep the password they were initialised with: each one sets its users'
+ * passwords from this Secret when it starts (see the databases' `sync-credentials` init
+ * containers), so kept data stays reachable after a destroy and a rotation.
  */
 export class Credentials extends pulumi.ComponentResource {
     readonly secretName: string;
     readonly secret: k8s.core.v1.Secret;
+    /**
+     * For the pod templates of the workloads that read this Secret: a new generation restarts
+     * them. Undefined in the first generation (no field, no diff against older stacks).
+     */
+    readonly podAnnotations: Record<string, string> | undefined;
     private readonly values: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("labs:security:Credentials", name, {}, opts);
+        const generation = args.generation ?? 0;
+        // A changed keeper replaces the RandomPassword: a new value.
+        const keepers = generation > 0 ? { generation: String(generation) } : undefined;
         const passwords: Record<string, pulumi.Output<string>> = {};
         for (const [key, length] of Object.entries(args.generate)) {
             // Letters and digits only: the values go into URIs unescaped, and a MongoDB keyfile
             // accepts only base64 characters.
-            passwords[key] = new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
+            passwords[key] = new random.RandomPassword(`${name}-${key}`, { length, special: false, keepers }, { parent: this }).result;
         }
+        this.podAnnotations = generation > 0 ? { [CREDENTIALS_GENERATION_ANNOTATION]: String(generation) } : undefined;
         const derived = args.derive ? args.derive(passwords) : {};
         this.values = Object.fromEntries(
             Object.entries({ ...passwords, ...derived }).map(([k, v]) => [k, pulumi.secret(pulumi.output(v))]),
@@ -49,6 +69,12 @@ export class Credentials extends pulumi.ComponentResource {
             { parent: this },
         );
         this.registerOutputs({ secretName: this.secretName });
+    }
+
+    /** Pod-template annotations of a workload that reads all of `credentials` (see `podAnnotations`). */
+    static podAnnotations(...credentials: Credentials[]): Record<string, string> | undefined {
+        const merged = Object.assign({}, ...credentials.map((c) => c.podAnnotations ?? {}));
+        return Object.keys(merged).length > 0 ? merged : undefined;
     }
 
     /** A volume holding some keys of this Secret as files. */

@@ -29,7 +29,7 @@ export class CustomerLab extends pulumi.ComponentResource {
         const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "customer", holdsData: true, unknownAppUser: !!args.backendImage, extraLabels: LAB_LABEL });
         const credentials = new Credentials(
             `${name}-db-pass`,
-            { namespace, secretName: "db-pass", generate: { password: 24 }, labels: labLabels },
+            { namespace, secretName: "db-pass", generate: { password: 24 }, labels: labLabels, generation: args.credentialsGeneration },
             { parent: this },
         );
         const claim = new PersistentClaim(
@@ -83,6 +83,7 @@ export class CustomerLab extends pulumi.ComponentResource {
                         { name: "POSTGRES_USER", value: DB.user },
                         credentials.env("POSTGRES_PASSWORD", "password"),
                     ],
+                    credentials: [credentials],
                     dependsOn: [postgres],
                 },
                 { parent: this },

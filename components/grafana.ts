@@ -30,6 +30,15 @@ export interface GrafanaArgs {
     keepDataOnDestroy: boolean;
 }
 
+// Every start: Grafana keeps its admin password in its own database, set from the env only
+// when that database is created. Reset it from the Secret (on stdin, never argv), so a kept
+// volume stays reachable after a destroy and a rotation. `--password-from-stdin`: Grafana 9.1+.
+export const SYNC_ADMIN_PASSWORD = `set -eu
+if [ ! -s "$GF_PATHS_DATA/grafana.db" ]; then echo "no Grafana database yet: its first start takes the Secret's admin password"; exit 0; fi
+printf '%s' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "\${GF_PATHS_HOME:-/usr/share/grafana}" --config "\${GF_PATHS_CONFIG:-/etc/grafana/grafana.ini}" admin reset-admin-password --password-from-stdin >/dev/null
+echo "$GF_SECURITY_ADMIN_USER: password set from the Secret"
+`;
+
 /** Grafana as a one-replica StatefulSet whose dashboards and settings live on a claim. */
 export class Grafana extends pulumi.ComponentResource {
     readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -54,6 +63,12 @@ export class Grafana extends pulumi.ComponentResource {
         };
         const storage = claimTemplateStorage(name, templates);
         const health: k8s.types.input.core.v1.HTTPGetAction = { path: "/api/health", port: "http" };
+        const env = [
+            { name: "GF_PATHS_DATA", value: DATA_DIR },
+            { name: "GF_SECURITY_ADMIN_USER", value: "admin" },
+            args.credentials.env("GF_SECURITY_ADMIN_PASSWORD", args.passwordKey),
+        ];
+        const mounts = [{ name: args.template, mountPath: DATA_DIR }];
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
@@ -64,28 +79,35 @@ export class Grafana extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
                     template: {
-                        metadata: { labels },
+                        metadata: { labels, annotations: args.credentials.podAnnotations },
                         spec: {
                             enableServiceLinks: false,
                             securityContext: podSecurity(GRAFANA_UID),
-                            initContainers: args.backend.needsVolumePermissions
-                                ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
-                                : [],
+                            initContainers: [
+                                ...(args.backend.needsVolumePermissions
+                                    ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
+                                    : []),
+                                {
+                                    name: "sync-credentials",
+                                    image: args.image,
+                                    command: ["sh", "-c", SYNC_ADMIN_PASSWORD],
+                                    env,
+                                    resources: RESOURCE_PRESETS.small,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: mounts,
+                                },
+                            ],
                             containers: [
                                 {
                                     name: "grafana",
                                     image: args.image,
                                     ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                                    env: [
-                                        { name: "GF_PATHS_DATA", value: DATA_DIR },
-                                        { name: "GF_SECURITY_ADMIN_USER", value: "admin" },
-                                        args.credentials.env("GF_SECURITY_ADMIN_PASSWORD", args.passwordKey),
-                                    ],
+                                    env,
                                     readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
                                     livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
                                     resources: RESOURCE_PRESETS.small,
                                     securityContext: restrictedContainer(),
-                                    volumeMounts: [{ name: args.template, mountPath: DATA_DIR }],
+                                    volumeMounts: mounts,
                                 },
                             ],
                         },
@@ -93,7 +115,7 @@ export class Grafana extends pulumi.ComponentResource {
                     volumeClaimTemplates: [storage.volumeClaimTemplate],
                 },
             },
-            statefulSetOptions(this, [headless, ...storage.waitFor]),
+            statefulSetOptions(this, [headless, args.credentials.secret, ...storage.waitFor]),
         );
         growClaims(name, templates, storage, this.statefulSet, this);
         this.host = pulumi.output(ns).apply((n) => serviceHost(args.name, n));

@@ -12,6 +12,8 @@ export interface LabContext {
     images: { postgres: string; volumePermissions: string; mongo: string; grafana: string };
     /** Quota, container defaults and network rules of every lab namespace. */
     fence: NamespaceFenceSettings;
+    /** This lab's credentials generation: raising it rotates the lab's generated passwords. */
+    credentialsGeneration: number;
 }
 
 /**

@@ -112,6 +112,40 @@ if (status.ok !== 1 && status.code === 94) {
 }
 `;
 
+// Every start of a member whose volume holds data: its root user follows the Secret, so kept
+// data stays reachable after a destroy and a rotation. MongoDB keeps users in the data, and a
+// user's password can only be changed by someone logged in; so, as MongoDB's own maintenance
+// procedure does, the member first runs standalone: no --replSet, no --keyFile (hence no
+// auth), on loopback and another port, where nothing outside the pod can reach it. Each
+// member does this itself (a standalone write is not replicated). The password travels in
+// the env (mongosh reads process.env), never argv. A member without the user yet (still
+// syncing) is left alone: it copies the users from the primary.
+export const SYNC_ROOT_JS = `
+const admin = db.getSiblingDB("admin");
+const user = process.env.MONGO_INITDB_ROOT_USERNAME;
+if (admin.getUser(user) === null) {
+  print("no user " + user + " on this member yet: it copies the users from the primary");
+} else {
+  admin.changeUserPassword(user, process.env.MONGO_INITDB_ROOT_PASSWORD);
+  print(user + ": password set from the Secret");
+}
+`;
+const SYNC_PORT = 27018;
+export const SYNC_CREDENTIALS = `set -eu
+if [ ! -e ${DATA_DIR}/WiredTiger ]; then echo "no database in ${DATA_DIR} yet: its first start takes the Secret's password"; exit 0; fi
+mongod --dbpath ${DATA_DIR} --bind_ip 127.0.0.1 --port ${SYNC_PORT} --wiredTigerCacheSizeGB 0.25 --quiet >/dev/null &
+pid=$!
+until mongosh --quiet --port ${SYNC_PORT} --eval "db.adminCommand('ping').ok" >/dev/null 2>&1; do
+  kill -0 "$pid" 2>/dev/null || { echo "mongod did not start standalone on ${DATA_DIR}"; exit 1; }
+  sleep 1
+done
+status=0
+mongosh --quiet --port ${SYNC_PORT} --file /scripts/sync-root.js || status=$?
+mongosh --quiet --port ${SYNC_PORT} admin --eval "db.shutdownServer()" >/dev/null 2>&1 || true
+wait "$pid" || true
+exit "$status"
+`;
+
 const WAIT_AND_INITIATE = `set -eu
 for host in $MEMBERS; do
   until mongosh --quiet "mongodb://$host/admin?directConnection=true" --eval "db.adminCommand('ping').ok" >/dev/null 2>&1; do
@@ -149,6 +183,11 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
             { name: "MONGO_INITDB_ROOT_USERNAME", value: args.rootUsername },
             c.env("MONGO_INITDB_ROOT_PASSWORD", args.rootPasswordKey),
         ];
+        const sync = new k8s.core.v1.ConfigMap(
+            `${name}-sync`,
+            { metadata: { name: `${args.name}-sync`, namespace: ns, labels }, data: { "sync-root.js": SYNC_ROOT_JS } },
+            { parent: this },
+        );
         const ping: k8s.types.input.core.v1.ExecAction = { command: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"] };
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
@@ -160,7 +199,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
                     template: {
-                        metadata: { labels },
+                        metadata: { labels, annotations: c.podAnnotations },
                         spec: {
                             enableServiceLinks: false,
                             securityContext: podSecurity(MONGO_UID),
@@ -179,6 +218,18 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                                     volumeMounts: [
                                         { name: "keyfile-secret", mountPath: "/keyfile-secret", readOnly: true },
                                         { name: "keyfile", mountPath: KEYFILE_DIR },
+                                    ],
+                                },
+                                {
+                                    name: "sync-credentials",
+                                    image: args.image,
+                                    command: ["sh", "-c", SYNC_CREDENTIALS],
+                                    env,
+                                    resources: RESOURCE_PRESETS.small,
+                                    securityContext: restrictedContainer(),
+                                    volumeMounts: [
+                                        { name: args.template, mountPath: DATA_DIR },
+                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
                                     ],
                                 },
                             ],
@@ -200,13 +251,17 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                                     ],
                                 },
                             ],
-                            volumes: [c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440), { name: "keyfile", emptyDir: { medium: "Memory" } }],
+                            volumes: [
+                                c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440),
+                                { name: "keyfile", emptyDir: { medium: "Memory" } },
+                                { name: "scripts", configMap: { name: `${args.name}-sync` } },
+                            ],
                         },
                     },
                     volumeClaimTemplates: [storage.volumeClaimTemplate],
                 },
             },
-            statefulSetOptions(this, [this.headlessService, ...storage.waitFor]),
+            statefulSetOptions(this, [this.headlessService, sync, c.secret, ...storage.waitFor]),
         );
         growClaims(name, templates, storage, this.statefulSet, this);
 

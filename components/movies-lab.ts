@@ -41,6 +41,7 @@ export class MoviesLab extends pulumi.ComponentResource {
                     )}/?replicaSet=${REPLICA_SET}&authSource=admin`,
                 }),
                 labels: naming.appLabels(LAB, mongoApp),
+                generation: args.credentialsGeneration,
             },
             { parent: this },
         );
@@ -72,7 +73,7 @@ export class MoviesLab extends pulumi.ComponentResource {
         const grafanaApp = { name: "grafana", component: "monitoring", extra: { app: "grafana" } };
         const grafanaCredentials = new Credentials(
             `${name}-grafana-admin`,
-            { namespace, secretName: "grafana-admin", generate: { "admin-password": 24 }, labels: naming.appLabels(LAB, grafanaApp) },
+            { namespace, secretName: "grafana-admin", generate: { "admin-password": 24 }, labels: naming.appLabels(LAB, grafanaApp), generation: args.credentialsGeneration },
             { parent: this },
         );
         const grafana = new Grafana(
@@ -114,6 +115,7 @@ export class MoviesLab extends pulumi.ComponentResource {
                     port: CATALOG_PORT,
                     probe: { httpGet: "/status" },
                     env: [mongoCredentials.env("MONGO_URI", "mongo-uri")],
+                    credentials: [mongoCredentials],
                     dependsOn: [this.mongo],
                 },
                 { parent: this },

@@ -6,6 +6,8 @@ export type LabId = (typeof LAB_IDS)[number];
 
 export const PART_OF = "state-labs";
 const LABEL_PREFIX = "state-labs.io";
+/** Pod-template annotation naming the credentials generation a pod was started with (see credentials.ts). */
+export const CREDENTIALS_GENERATION_ANNOTATION = `${LABEL_PREFIX}/credentials-generation`;
 
 // The longest namespace base a lab uses is "stateful-namespace" (18): with "-" and a
 // 30-character prefix every namespace stays within the 63-character DNS label limit,

@@ -31,7 +31,7 @@ export class PostgresHaLab extends pulumi.ComponentResource {
         );
         const credentials = new Credentials(
             `${name}-database-secret`,
-            { namespace, secretName: "database-secret", generate: { "postgres-pass": 24, "replication-pass": 24 }, labels },
+            { namespace, secretName: "database-secret", generate: { "postgres-pass": 24, "replication-pass": 24 }, labels, generation: args.credentialsGeneration },
             { parent: this },
         );
         this.postgres = new Postgres(

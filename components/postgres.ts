@@ -106,6 +106,36 @@ mv "$PGDATA.clone" "$PGDATA"
 echo "cloned $PRIMARY_HOST into $PGDATA as a hot standby"
 `;
 
+// Every start of a pod whose volume holds a database: the database follows its Secret, so
+// kept data stays reachable after a destroy and re-create (new Secret) and after a rotation.
+// - A primary or single server sets its users' passwords in single-user mode: no network,
+//   no login needed, before the server accepts connections. The SQL goes on stdin; with
+//   log_min_error_statement=panic a failing statement (its password) is never logged, and
+//   exit_on_error makes any error fail the container.
+// - A standby's roles are the primary's (replayed from WAL); what it holds itself is the
+//   password of its own connection to the primary: primary_conninfo is rewritten with the
+//   Secret's. (Generated passwords are letters and digits: nothing to quote inside it.)
+export const SYNC_CREDENTIALS = `set -eu
+if [ ! -s "$PGDATA/PG_VERSION" ]; then echo "no database in $PGDATA yet: its first start takes the Secret's passwords"; exit 0; fi
+if [ -f "$PGDATA/standby.signal" ]; then
+  conf="$PGDATA/postgresql.auto.conf"
+  { grep -v '^primary_conninfo' "$conf" || true
+    printf "primary_conninfo = 'host=%s port=%s user=%s password=%s'\n" "$PRIMARY_HOST" ${POSTGRES_PORT} ${REPLICATION_USER} "$REPLICATION_PASSWORD"
+  } > "$conf.sync"
+  chmod 0600 "$conf.sync"
+  mv "$conf.sync" "$conf"
+  echo "standby: its connection to $PRIMARY_HOST uses the Secret's replication password"
+  exit 0
+fi
+literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
+identifier() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
+{
+  printf '%s\n' "ALTER ROLE $(identifier "$POSTGRES_USER") PASSWORD $(literal "$POSTGRES_PASSWORD");"
+  if [ -n "\${REPLICATION_PASSWORD:-}" ]; then printf '%s\n' "ALTER ROLE ${REPLICATION_USER} PASSWORD $(literal "$REPLICATION_PASSWORD");"; fi
+} | postgres --single -D "$PGDATA" -c exit_on_error=on -c log_min_error_statement=panic template1 >/dev/null
+echo "$POSTGRES_USER\${REPLICATION_PASSWORD:+ and ${REPLICATION_USER}}: passwords set from the Secret"
+`;
+
 /** PostgreSQL as a StatefulSet with its headless and client Services; optionally replicated. */
 export class Postgres extends pulumi.ComponentResource {
     readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -148,7 +178,8 @@ export class Postgres extends pulumi.ComponentResource {
         }
 
         const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";
-        const waitFor: pulumi.Resource[] = [this.headlessService];
+        // The Secret first: a rotation restarts the pods only once it holds the new passwords.
+        const waitFor: pulumi.Resource[] = [this.headlessService, args.auth.credentials.secret];
         const volumes: k8s.types.input.core.v1.Volume[] = [];
         let templates: ClaimTemplateArgs | undefined;
         let templateStorage: ReturnType<typeof claimTemplateStorage> | undefined;
@@ -169,6 +200,7 @@ export class Postgres extends pulumi.ComponentResource {
             initContainers.push(volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID }));
         }
         const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
+        const primaryHost = { name: "PRIMARY_HOST", value: `${args.name}-0.${args.headlessServiceName}` };
         if (replication) {
             const initdb = new k8s.core.v1.ConfigMap(
                 `${name}-initdb`,
@@ -181,7 +213,18 @@ export class Postgres extends pulumi.ComponentResource {
                 name: "clone-primary",
                 image: args.image,
                 command: ["sh", "-c", CLONE_SCRIPT],
-                env: [...env, { name: "PRIMARY_HOST", value: `${args.name}-0.${args.headlessServiceName}` }],
+                env: [...env, primaryHost],
+                resources: RESOURCE_PRESETS.small,
+                securityContext: restrictedContainer(),
+                volumeMounts: mounts,
+            });
+        }
+        if (persistence.kind !== "ephemeral") {
+            initContainers.push({
+                name: "sync-credentials",
+                image: args.image,
+                command: ["sh", "-c", SYNC_CREDENTIALS],
+                env: replication ? [...env, primaryHost] : env,
                 resources: RESOURCE_PRESETS.small,
                 securityContext: restrictedContainer(),
                 volumeMounts: mounts,
@@ -198,7 +241,7 @@ export class Postgres extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
                     template: {
-                        metadata: { labels },
+                        metadata: { labels, annotations: args.auth.credentials.podAnnotations },
                         spec: {
                             enableServiceLinks: false,
                             securityContext: podSecurity(POSTGRES_UID),

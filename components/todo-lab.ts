@@ -91,7 +91,7 @@ export class TodoLab extends pulumi.ComponentResource {
         );
         const credentials = new Credentials(
             `${name}-postgres-secret`,
-            { namespace: dbNs, secretName: "postgres-secret", generate: { POSTGRES_PASSWORD: 24 }, labels: dbLabels },
+            { namespace: dbNs, secretName: "postgres-secret", generate: { POSTGRES_PASSWORD: 24 }, labels: dbLabels, generation: args.credentialsGeneration },
             { parent: this },
         );
         const claim = new PersistentClaim(
@@ -142,6 +142,7 @@ export class TodoLab extends pulumi.ComponentResource {
                     };
                 },
                 labels: naming.appLabels(LAB, flask),
+                generation: args.credentialsGeneration,
             },
             { parent: this },
         );
@@ -177,6 +178,7 @@ export class TodoLab extends pulumi.ComponentResource {
                         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                     },
                 ],
+                credentials: [appCredentials],
                 dependsOn: [postgres],
             },
             { parent: this },

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "./credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
 import { RESOURCE_PRESETS } from "./resources";
 
@@ -15,6 +16,8 @@ export interface WebAppArgs {
     /** How the kubelet tells the app is up: an HTTP path, or a TCP connect where the app has no known path. */
     probe: { httpGet: string } | { tcp: true };
     env: k8s.types.input.core.v1.EnvVar[];
+    /** The Secrets `env` reads: the app waits for them and restarts when they are rotated. */
+    credentials?: Credentials[];
     replicas?: number;
     /** Course-built images may run as root; set only where the image is known to run as this uid. */
     runAsUser?: number;
@@ -35,6 +38,7 @@ export class WebApp extends pulumi.ComponentResource {
         const selector = args.naming.selectorLabels(args.lab, args.app);
         const probe: k8s.types.input.core.v1.Probe =
             "httpGet" in args.probe ? { httpGet: { path: args.probe.httpGet, port: "http" } } : { tcpSocket: { port: "http" } };
+        const credentials = args.credentials ?? [];
         const nonRoot = args.runAsUser !== undefined ? { runAsNonRoot: true, runAsUser: args.runAsUser } : {};
         this.deployment = new k8s.apps.v1.Deployment(
             name,
@@ -44,7 +48,7 @@ export class WebApp extends pulumi.ComponentResource {
                     replicas: args.replicas ?? 1,
                     selector: { matchLabels: selector },
                     template: {
-                        metadata: { labels },
+                        metadata: { labels, annotations: Credentials.podAnnotations(...credentials) },
                         spec: {
                             enableServiceLinks: false,
                             securityContext: { seccompProfile: { type: "RuntimeDefault" }, ...nonRoot },
@@ -65,7 +69,7 @@ export class WebApp extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...credentials.map((c) => c.secret)] },
         );
         this.service = new k8s.core.v1.Service(
             name,

@@ -32,6 +32,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
                 generate: { password: 24 },
                 derive: (p) => ({ "database-url": pulumi.interpolate`postgresql://postgres:${p.password}@db:5432/postgres` }),
                 labels: naming.appLabels(LAB, db),
+                generation: args.credentialsGeneration,
             },
             { parent: this },
         );
@@ -89,6 +90,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
                         credentials.env("POSTGRES_PASSWORD", "password"),
                         credentials.env("DATABASE_URL", "database-url"),
                     ],
+                    credentials: [credentials],
                     dependsOn: [postgres],
                 },
                 { parent: this },

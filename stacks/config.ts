@@ -28,6 +28,31 @@ const HOST = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-
 // repository[:tag][@digest]; a tag or digest is required so images stay pinned
 const IMAGE = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})(@sha256:[a-f0-9]{64})?$|^[a-z0-9]+([._\-/:][a-z0-9]+)*@sha256:[a-f0-9]{64}$/;
 
+/** The accepted value a mistyped one most likely meant: same letters in another case, or at most two edits away. */
+export function didYouMean(value: string, accepted: readonly string[]): string | undefined {
+    const norm = (x: string) => x.toLowerCase().replace(/[-_ ]/g, "");
+    const distance = (a: string, b: string) => {
+        let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+        for (let i = 1; i <= a.length; i++) {
+            const next = [i];
+            for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            row = next;
+        }
+        return row[b.length];
+    };
+    const scored = accepted.map((a) => ({ a, d: distance(norm(value), norm(a)) })).filter((x) => x.d <= Math.min(2, Math.floor(norm(x.a).length / 3)));
+    scored.sort((x, y) => x.d - y.d);
+    return scored.length > 0 && scored[0].a !== value ? scored[0].a : undefined;
+}
+const hint = (value: unknown, accepted: readonly string[]) => {
+    const meant = typeof value === "string" ? didYouMean(value, accepted) : undefined;
+    return meant ? ` (did you mean "${meant}"?)` : "";
+};
+/** One of `options`; a near miss says which one it likely meant. */
+function oneOf<const T extends readonly [string, ...string[]]>(options: T, expected: string) {
+    return z.enum(options, { error: (issue) => `${expected}${hint(issue.input, options)}` });
+}
+
 function rule(check: (v: string) => boolean, accepted: string | ((v: string) => string)) {
     return z.string({ error: typeof accepted === "string" ? accepted : accepted("") }).superRefine((v, ctx) => {
         if (!check(v)) {
@@ -99,6 +124,13 @@ const mongoImage = rule(
     (v) => IMAGE.test(v) && (imageMajor(v, "mongo") ?? 5) >= 5,
     (v) => (IMAGE.test(v) ? "MongoDB 5.0 or newer (the labs run mongosh, which older images lack), such as mongo:7.0.14" : "a pinned image reference such as mongo:7.0.14 (a tag or digest is required)"),
 );
+const grafanaImage = rule(
+    (v) => IMAGE.test(v) && (imageMajor(v, "grafana") ?? 10) >= 10,
+    (v) =>
+        IMAGE.test(v)
+            ? "Grafana 10 or newer (the lab resets the admin password from its Secret with grafana cli's --password-from-stdin), such as grafana/grafana:11.2.0"
+            : "a pinned image reference such as grafana/grafana:11.2.0 (a tag or digest is required)",
+);
 const optionalImage = rule((v) => v === "" || IMAGE.test(v), `a pinned image reference such as registry.example/app:1.0, or "" to leave the app out`);
 const optionalUrl = rule(
     (v) => v === "" || /^https:\/\/[^\s/]+(\/\S*)?$/.test(v),
@@ -111,6 +143,7 @@ const optionalDnsSubdomain = rule(
 const intRange = (min: number, max: number) =>
     z.int({ error: `an integer from ${min} to ${max}` }).min(min, { error: `an integer from ${min} to ${max}` }).max(max, { error: `an integer from ${min} to ${max}` });
 const replicas = (max: number) => intRange(1, max);
+const generation = intRange(0, 1_000_000);
 const bool = z.boolean({ error: "true or false" });
 
 // ---- the keys ----------------------------------------------------------------
@@ -129,7 +162,8 @@ export const KEYS = {
         default: [...LAB_IDS] as string[],
         description: `Labs to provision, any of: ${LAB_IDS.join(", ")}.`,
         schema: z
-            .array(z.enum(LAB_IDS, { error: `one of ${LAB_IDS.join(", ")}` }), { error: `a list of lab names (${LAB_IDS.join(", ")})` })
+            .array(oneOf(LAB_IDS, `one of ${LAB_IDS.join(", ")}`), { error: `a list of lab names (${LAB_IDS.join(", ")})` })
+            .min(1, { error: `at least one lab (${LAB_IDS.join(", ")})` })
             .superRefine((v, ctx) => {
                 const dup = v.find((x, i) => v.indexOf(x) !== i);
                 if (dup !== undefined) ctx.addIssue({ code: "custom", message: "each lab at most once", input: dup });
@@ -139,7 +173,7 @@ export const KEYS = {
         type: "string",
         default: "hostPath",
         description: "Where lab data lives: hostPath (directories on the node, e.g. minikube) or nfs (subdirectories of an NFS export).",
-        schema: z.enum(["hostPath", "nfs"], { error: "hostPath or nfs" }),
+        schema: oneOf(["hostPath", "nfs"], "hostPath or nfs"),
     },
     hostPathRoot: {
         type: "string",
@@ -234,8 +268,8 @@ export const KEYS = {
     grafanaImage: {
         type: "string",
         default: "grafana/grafana:11.2.0",
-        description: "Lab movies: Grafana image.",
-        schema: image,
+        description: "Lab movies: Grafana image (10 or newer).",
+        schema: grafanaImage,
     },
     moviesMongoReplicas: {
         type: "integer",
@@ -284,6 +318,36 @@ export const KEYS = {
         default: "200Mi",
         description: "Lab postgres-ha: size of each pod's claim.",
         schema: size,
+    },
+    workshopCredentialsGeneration: {
+        type: "integer",
+        default: 0,
+        description: "Lab workshop: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).",
+        schema: generation,
+    },
+    todoCredentialsGeneration: {
+        type: "integer",
+        default: 0,
+        description: "Lab todo: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).",
+        schema: generation,
+    },
+    moviesCredentialsGeneration: {
+        type: "integer",
+        default: 0,
+        description: "Lab movies: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).",
+        schema: generation,
+    },
+    customerCredentialsGeneration: {
+        type: "integer",
+        default: 0,
+        description: "Lab customer: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).",
+        schema: generation,
+    },
+    postgresHaCredentialsGeneration: {
+        type: "integer",
+        default: 0,
+        description: "Lab postgres-ha: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).",
+        schema: generation,
     },
     ingressControllerNamespace: {
         type: "string",
@@ -380,6 +444,8 @@ export interface LabsConfig {
     movies: { mongoReplicas: number; mongoSize: string; grafanaSize: string; catalogImage?: string };
     customer: { dbSize: string; backendImage?: string };
     postgresHa: { replicas: number; size: string };
+    /** Per lab: the generation of its generated passwords (raised to rotate them). */
+    credentialsGeneration: Record<LabId, number>;
     /** Quota, container defaults and network rules of every lab namespace. */
     fence: NamespaceFenceSettings;
     /** The student's kubeconfig: the API server it points at, when known. */
@@ -420,6 +486,38 @@ function quotaProblems(config: LabsConfig, given: unknown, ns: string): string[]
             ? []
             : [`${ns}quotaStorage: ${describe(given, "quotaStorage")} is not accepted; expected at least ${formatBytes(bytes)}, what lab ${lab} claims in one namespace (${LAB_STORAGE[lab].keys}); raise quotaStorage or lower those sizes`];
     });
+}
+
+/**
+ * The most pods a lab runs at once in one of its namespaces: its workloads' replicas, a Job
+ * that runs beside them, and one more pod per Deployment during a rolling update (test/config.spec.ts
+ * checks this table against the labs' objects).
+ */
+export const LAB_PODS: Record<LabId, { keys: string; pods: (c: LabsConfig) => number }> = {
+    workshop: { keys: "workshopBackendImage", pods: (c) => 1 + (c.workshop.backendImage ? 2 : 0) },
+    todo: { keys: "the app's rolling update", pods: () => 2 },
+    movies: { keys: "moviesMongoReplicas, moviesCatalogImage", pods: (c) => c.movies.mongoReplicas + 2 + (c.movies.catalogImage ? 2 : 0) },
+    customer: { keys: "customerBackendImage", pods: (c) => 1 + (c.customer.backendImage ? 2 : 0) },
+    "postgres-ha": { keys: "postgresHaReplicas", pods: (c) => c.postgresHa.replicas },
+};
+
+function podQuotaProblems(config: LabsConfig, given: unknown, ns: string): string[] {
+    return config.labs.flatMap((lab) => {
+        const pods = LAB_PODS[lab].pods(config);
+        return pods <= config.fence.quota.pods
+            ? []
+            : [`${ns}quotaPods: ${describe(given, "quotaPods")} is not accepted; expected at least ${pods}, the pods lab ${lab} runs at once in one namespace (${LAB_PODS[lab].keys}); raise quotaPods or lower those counts`];
+    });
+}
+
+// Keys of the other storage mode are not silently ignored: a user who sets nfsServer but not
+// storageMode would otherwise get hostPath volumes on the node.
+const MODE_KEYS = { hostPath: ["hostPathRoot"], nfs: ["nfsServer", "nfsPath"] } as const;
+function modeProblems(config: LabsConfig, input: Record<string, unknown>, ns: string): string[] {
+    const other = config.storage.mode === "nfs" ? "hostPath" : "nfs";
+    return MODE_KEYS[other]
+        .filter((k) => input[k] !== undefined && input[k] !== "")
+        .map((k) => `${ns}${k}: ${describe(input[k])} is not accepted when storageMode is ${config.storage.mode}; it applies to storageMode ${other} only: set storageMode to ${other}, or remove ${k}`);
 }
 
 const schema = z
@@ -478,9 +576,10 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
     if (!result.success) {
         const problems = result.error.issues.flatMap((issue) => {
             if (issue.code === "unrecognized_keys") {
-                return issue.keys.map(
-                    (k) => `${ns}${k}: unknown config key; accepted keys: ${Object.keys(KEYS).join(", ")}`,
-                );
+                return issue.keys.map((k) => {
+                    const meant = didYouMean(k, Object.keys(KEYS));
+                    return `${ns}${k}: unknown config key${meant ? ` (did you mean ${meant}?)` : ""}; accepted keys: ${Object.keys(KEYS).join(", ")}`;
+                });
             }
             const key = String(issue.path[0]);
             let value: unknown = input[key];
@@ -495,7 +594,7 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
         throw new ConfigError(problems);
     }
     const config = toLabsConfig(result.data as Flat);
-    const problems = quotaProblems(config, input.quotaStorage, ns);
+    const problems = [...modeProblems(config, input, ns), ...quotaProblems(config, input.quotaStorage, ns), ...podQuotaProblems(config, input.quotaPods, ns)];
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
 }
@@ -530,6 +629,13 @@ function toLabsConfig(c: Flat): LabsConfig {
         },
         customer: { dbSize: c.customerDbSize, backendImage: c.customerBackendImage || undefined },
         postgresHa: { replicas: c.postgresHaReplicas, size: c.postgresHaSize },
+        credentialsGeneration: {
+            workshop: c.workshopCredentialsGeneration,
+            todo: c.todoCredentialsGeneration,
+            movies: c.moviesCredentialsGeneration,
+            customer: c.customerCredentialsGeneration,
+            "postgres-ha": c.postgresHaCredentialsGeneration,
+        },
         fence: {
             quota: {
                 cpuRequests: c.quotaCpuRequests,

@@ -58,7 +58,7 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
     const provider = new k8s.Provider("k8s", config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}, rootOptions);
     const opts = { ...rootOptions, providers: { kubernetes: provider } };
     const backend = storageBackend(config, naming, opts);
-    const context: LabContext = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence };
+    const context: Omit<LabContext, "credentialsGeneration"> = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence };
 
     const labs: StackOutputs["labs"] = {};
     const report = (lab: LabId, out: LabOutputs) => {
@@ -71,12 +71,13 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
         );
         labs[lab] = { ...out, skippedApps };
     };
+    const lab = (id: LabId): LabContext => ({ ...context, credentialsGeneration: config.credentialsGeneration[id] });
     const build: Record<LabId, () => LabOutputs> = {
-        workshop: () => new WorkshopLab("workshop", { ...context, ...config.workshop }, opts).outputs,
-        todo: () => new TodoLab("todo", { ...context, ...config.todo }, opts).outputs,
-        movies: () => new MoviesLab("movies", { ...context, ...config.movies }, opts).outputs,
-        customer: () => new CustomerLab("customer", { ...context, ...config.customer }, opts).outputs,
-        "postgres-ha": () => new PostgresHaLab("postgres-ha", { ...context, ...config.postgresHa }, opts).outputs,
+        workshop: () => new WorkshopLab("workshop", { ...lab("workshop"), ...config.workshop }, opts).outputs,
+        todo: () => new TodoLab("todo", { ...lab("todo"), ...config.todo }, opts).outputs,
+        movies: () => new MoviesLab("movies", { ...lab("movies"), ...config.movies }, opts).outputs,
+        customer: () => new CustomerLab("customer", { ...lab("customer"), ...config.customer }, opts).outputs,
+        "postgres-ha": () => new PostgresHaLab("postgres-ha", { ...lab("postgres-ha"), ...config.postgresHa }, opts).outputs,
     };
     for (const lab of config.labs) report(lab, build[lab]());
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
-import { ConfigError, KEYS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
+import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
 import { LAB_IDS } from "../components/naming";
 import { footprintByNamespace } from "../scripts/footprint";
 import { objects, run, withConfig } from "./objects";
@@ -124,6 +124,34 @@ describe("config", () => {
             ["labs not a list", { labs: "workshop" }, [`${P}:labs: "workshop" is not accepted; expected a list of lab names (workshop, todo, movies, customer, postgres-ha)`]],
             ["a lab twice", { labs: '["workshop","workshop"]' }, [`${P}:labs: ["workshop","workshop"] is not accepted; expected each lab at most once`]],
             ["boolean spelled yes", { keepDataOnDestroy: "yes" }, [`${P}:keepDataOnDestroy: "yes" is not accepted; expected true or false`]],
+            ["storage mode in the wrong case", { storageMode: "hostpath" }, [`${P}:storageMode: "hostpath" is not accepted; expected hostPath or nfs (did you mean "hostPath"?)`]],
+            ["a key in the wrong case", { hostpathRoot: "/data/x" }, [`${P}:hostpathRoot: unknown config key (did you mean hostPathRoot?); accepted keys: ${accepted}`]],
+            ["a lab spelled with _", { labs: '["postgres_ha"]' }, [`${P}:labs[0]: "postgres_ha" is not accepted; expected one of workshop, todo, movies, customer, postgres-ha (did you mean "postgres-ha"?)`]],
+            ["no lab at all", { labs: "[]" }, [`${P}:labs: [] is not accepted; expected at least one lab (workshop, todo, movies, customer, postgres-ha)`]],
+            [
+                "an NFS server without storageMode nfs (it would silently use hostPath)",
+                { nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs" },
+                [
+                    `${P}:nfsServer: "10.0.0.5" is not accepted when storageMode is hostPath; it applies to storageMode nfs only: set storageMode to nfs, or remove nfsServer`,
+                    `${P}:nfsPath: "/srv/nfs/labs" is not accepted when storageMode is hostPath; it applies to storageMode nfs only: set storageMode to nfs, or remove nfsPath`,
+                ],
+            ],
+            [
+                "a hostPath root in nfs mode",
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/labs" },
+                [`${P}:hostPathRoot: "/data/labs" is not accepted when storageMode is nfs; it applies to storageMode hostPath only: set storageMode to hostPath, or remove hostPathRoot`],
+            ],
+            [
+                "Grafana older than 10",
+                { grafanaImage: "grafana/grafana:9.5.3" },
+                [`${P}:grafanaImage: "grafana/grafana:9.5.3" is not accepted; expected Grafana 10 or newer (the lab resets the admin password from its Secret with grafana cli's --password-from-stdin), such as grafana/grafana:11.2.0`],
+            ],
+            [
+                "a pods quota below what a lab runs",
+                { quotaPods: "4" },
+                [`${P}:quotaPods: 4 is not accepted; expected at least 5, the pods lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaPods or lower those counts`],
+            ],
+            ["a negative credentials generation", { todoCredentialsGeneration: "-1" }, [`${P}:todoCredentialsGeneration: -1 is not accepted; expected an integer from 0 to 1000000`]],
             ["unpinned image", { postgresImage: "postgres" }, [`${P}:postgresImage: "postgres" is not accepted; expected a pinned image reference such as postgres:17.6 (a tag or digest is required)`]],
             [
                 "PostgreSQL 18, whose data layout the labs do not mount",
@@ -183,6 +211,30 @@ describe("config", () => {
             });
         }
     });
+});
+
+describe("pods each lab runs at once (LAB_PODS), the pods quota check's table", () => {
+    const overrides = [
+        {},
+        { moviesMongoReplicas: 5, postgresHaReplicas: 4, moviesCatalogImage: "r.example/c:1", workshopBackendImage: "r.example/w:1", customerBackendImage: "r.example/j:1" },
+        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: undefined },
+    ];
+    for (const o of overrides) {
+        it(`matches the labs' objects: replicas, Jobs beside them, one surge pod per Deployment (${JSON.stringify(o)})`, async () => {
+            const config = parseConfig(withConfig("dev", o));
+            for (const lab of LAB_IDS) {
+                const objs = objects(await run("dev", { ...o, labs: [lab] }));
+                const perNs: Record<string, number> = {};
+                for (const w of objs.filter((x) => ["StatefulSet", "Deployment", "Job"].includes(x.kind))) {
+                    // an NFS directory's Job finishes before the workload of its claim starts
+                    if (w.kind === "Job" && w.metadata.name.startsWith("mkdir-")) continue;
+                    const n = w.kind === "Job" ? 1 : (w.spec.replicas ?? 1) + (w.kind === "Deployment" ? 1 : 0);
+                    perNs[w.metadata.namespace] = (perNs[w.metadata.namespace] ?? 0) + n;
+                }
+                assert.strictEqual(Math.max(...Object.values(perNs)), LAB_PODS[lab].pods(config), lab);
+            }
+        });
+    }
 });
 
 describe("imageMajor", () => {

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../components/credentials";
 import { runUnderMocks } from "../scripts/mock-runtime";
-import { resourcesOfType, run } from "./objects";
+import { CREDENTIALS_GENERATION_ANNOTATION } from "../components/naming";
+import { objects, podTemplates, resourcesOfType, run } from "./objects";
 
 describe("Credentials (labs:security:Credentials)", () => {
     it("never regenerates a password when anything else in the stack changes", async () => {
@@ -66,5 +67,48 @@ describe("Credentials (labs:security:Credentials)", () => {
         });
         assert.ok(secrets.length >= 6);
         for (const s of secrets) assert.strictEqual(await pulumi.isSecret(s), true);
+    });
+    describe("rotation: <lab>CredentialsGeneration", () => {
+        const keepersByName = async (overrides: Record<string, unknown>) =>
+            Object.fromEntries(resourcesOfType(await run("dev", overrides), "RandomPassword").map((p) => [p.name, p.inputs.keepers]));
+
+        it("replaces exactly the raised lab's passwords (a changed keeper is a new value)", async () => {
+            const before = await keepersByName({});
+            assert.ok(Object.values(before).every((k) => k === undefined), "generation 0 adds no keepers: older stacks plan no change");
+            const after = await keepersByName({ todoCredentialsGeneration: 2 });
+            const rotated = Object.keys(after).filter((n) => after[n] !== undefined).sort();
+            assert.deepStrictEqual(rotated, ["todo-postgres-secret-POSTGRES_PASSWORD"]);
+            assert.deepStrictEqual(after["todo-postgres-secret-POSTGRES_PASSWORD"], { generation: "2" });
+        });
+
+        it("restarts every workload that reads a rotated Secret, and nothing else", async () => {
+            const r = await run("dev", { todoCredentialsGeneration: 1, postgresHaCredentialsGeneration: 3, workshopBackendImage: "registry.example/fastapi:1" });
+            const annotated = Object.fromEntries(
+                podTemplates(objects(r))
+                    .filter((t) => t.annotations?.[CREDENTIALS_GENERATION_ANNOTATION] !== undefined)
+                    .map((t) => [`${t.owner.kind}/${t.owner.metadata.name}`, t.annotations![CREDENTIALS_GENERATION_ANNOTATION]]),
+            );
+            assert.deepStrictEqual(annotated, { "StatefulSet/postgres": "1", "Deployment/stateful-flask": "1", "StatefulSet/postgres-sts": "3" });
+            const plain = await run("dev", { workshopBackendImage: "registry.example/fastapi:1" });
+            assert.ok(podTemplates(objects(plain)).every((t) => t.annotations === undefined), "generation 0 adds no annotation: older stacks plan no change");
+        });
+
+        it("makes each workload wait for the Secrets it reads, so a rotation restarts it only after they changed", async () => {
+            const r = await run("dev", { moviesCatalogImage: "registry.example/catalog:1", workshopBackendImage: "registry.example/fastapi:1", customerBackendImage: "registry.example/java:1" });
+            const waits = (type: string, name: string) => r.resources.find((x) => x.type.endsWith(type) && x.name === name)!.options.dependsOn ?? [];
+            const expected: [string, string, string][] = [
+                ["StatefulSet", "workshop-db", "workshop-db-credentials"],
+                ["Deployment", "workshop-backend", "workshop-db-credentials"],
+                ["StatefulSet", "todo-postgres", "todo-postgres-secret"],
+                ["Deployment", "todo-app", "todo-app-db"],
+                ["StatefulSet", "movies-mongo", "movies-mongo-credentials"],
+                ["StatefulSet", "movies-grafana", "movies-grafana-admin"],
+                ["Deployment", "movies-catalog", "movies-mongo-credentials"],
+                ["StatefulSet", "customer-customer-db", "customer-db-pass"],
+                ["Deployment", "customer-backend", "customer-db-pass"],
+                ["StatefulSet", "postgres-ha-postgres", "postgres-ha-database-secret"],
+            ];
+            for (const [type, name, secret] of expected) assert.ok(waits(type, name).includes(secret), `${type} ${name} does not wait for Secret ${secret}: ${waits(type, name)}`);
+        });
     });
 });

@@ -1,5 +1,7 @@
 import * as assert from "assert";
+import { SYNC_ADMIN_PASSWORD } from "../components/grafana";
 import { K8sObject, objects, one, run } from "./objects";
+import { runScript } from "./standins";
 
 describe("Grafana (labs:app:Grafana)", () => {
     let objs: K8sObject[];
@@ -23,5 +25,22 @@ describe("Grafana (labs:app:Grafana)", () => {
     it("takes its generated admin password from Secret grafana-admin", () => {
         const c = one(objs, "StatefulSet", "grafana").spec.template.spec.containers[0];
         assert.deepStrictEqual(c.env.find((e: K8sObject) => e.name === "GF_SECURITY_ADMIN_PASSWORD").valueFrom, { secretKeyRef: { name: "grafana-admin", key: "admin-password" } });
+    });
+    it("resets its admin password from the Secret at every start, on stdin, once it has a database", () => {
+        const spec = one(objs, "StatefulSet", "grafana").spec.template.spec;
+        const sync = spec.initContainers.at(-1);
+        assert.strictEqual(sync.name, "sync-credentials");
+        assert.deepStrictEqual(sync.env, spec.containers[0].env);
+        assert.deepStrictEqual(sync.volumeMounts, spec.containers[0].volumeMounts);
+        const grafana = `echo "grafana $*" >> "$CALLS"; echo "stdin $(cat)" >> "$CALLS"`;
+        const env = { GF_PATHS_DATA: "$ROOT/data", GF_SECURITY_ADMIN_USER: "admin", GF_SECURITY_ADMIN_PASSWORD: "n3w-pw" };
+        const r = runScript(SYNC_ADMIN_PASSWORD, { tools: { grafana }, files: { "data/grafana.db": "x" }, env });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(r.calls, [
+            "grafana cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin",
+            "stdin n3w-pw",
+        ]);
+        assert.doesNotMatch(r.stdout + r.stderr, /n3w-pw/);
+        assert.deepStrictEqual(runScript(SYNC_ADMIN_PASSWORD, { tools: { grafana }, env }).calls, [], "no database yet: nothing to reset");
     });
 });

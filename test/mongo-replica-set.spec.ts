@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as vm from "vm";
-import { INITIATE_JS, mongoMembers } from "../components/mongo-replica-set";
+import { INITIATE_JS, SYNC_CREDENTIALS, SYNC_ROOT_JS, mongoMembers } from "../components/mongo-replica-set";
 import { K8sObject, objects, one, run } from "./objects";
+import { runScript } from "./standins";
 
 /**
  * A replica set as mongosh's `Mongo` sees it: enough of the admin commands the script uses, with
@@ -221,6 +222,64 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
                 `mongodb://root:${pw}@${mongoMembers("mongo", "mongo-service", "dev-movies", 3).join(",")}/?replicaSet=myReplicaSet&authSource=admin`,
             );
             assert.strictEqual(catalog.spec.template.spec.containers[0].readinessProbe.httpGet.path, "/status");
+        });
+    });
+    describe("follows its Secret at every start (sync-credentials)", () => {
+        it("runs in every member's pod before mongod, with mongod's env and data, and the script from a ConfigMap", async () => {
+            const objs = objects(await run("dev", { labs: ["movies"] }));
+            const spec = one(objs, "StatefulSet", "mongo").spec.template.spec;
+            const sync = spec.initContainers.at(-1);
+            assert.strictEqual(sync.name, "sync-credentials");
+            assert.deepStrictEqual(sync.env, spec.containers[0].env);
+            assert.ok(sync.volumeMounts.some((m: K8sObject) => m.mountPath === "/data/db" && m.name === "mongo-persistent-storage"));
+            const scripts = spec.volumes.find((v: K8sObject) => v.name === "scripts").configMap.name;
+            assert.strictEqual(one(objs, "ConfigMap", scripts).data["sync-root.js"], SYNC_ROOT_JS);
+        });
+
+        // stand-ins: mongod runs until told to shut down; mongosh answers pings and logs the rest
+        const tools = {
+            mongod: `echo "mongod $*" >> "$CALLS"; while [ ! -e "$ROOT/down" ]; do sleep 0.05; done`,
+            mongosh: `case "$*" in *ping*) exit 0;; *shutdownServer*) echo "shutdown" >> "$CALLS"; touch "$ROOT/down";; *) echo "mongosh $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ];; esac`,
+        };
+        const script = SYNC_CREDENTIALS.replaceAll("/data/db", "$ROOT/data/db");
+
+        it("starts the member standalone on loopback (no replica set, no keyfile, so no login), syncs, and shuts it down", () => {
+            const r = runScript(script, { tools, files: { "data/db/WiredTiger": "" } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.strictEqual(r.calls.length, 3, r.calls.join("\n"));
+            assert.match(r.calls[0], /^mongod --dbpath \S+\/data\/db --bind_ip 127\.0\.0\.1 --port 27018 /);
+            assert.doesNotMatch(r.calls[0], /--replSet|--keyFile|--bind_ip_all|--auth/);
+            assert.strictEqual(r.calls[1], "mongosh --quiet --port 27018 --file /scripts/sync-root.js");
+            assert.strictEqual(r.calls[2], "shutdown");
+        });
+
+        it("shuts the member down and fails when the sync fails; does nothing before the first start", () => {
+            const failed = runScript(script, { tools, files: { "data/db/WiredTiger": "" }, env: { STANDIN_FAIL: "1" } });
+            assert.notStrictEqual(failed.status, 0);
+            assert.strictEqual(failed.calls.at(-1), "shutdown");
+            const fresh = runScript(script, { tools });
+            assert.strictEqual(fresh.status, 0, fresh.stderr);
+            assert.deepStrictEqual(fresh.calls, []);
+        });
+
+        function syncRoot(users: Record<string, string>): string[] {
+            const printed: string[] = [];
+            const admin = {
+                getUser: (u: string) => (u in users ? { user: u } : null),
+                changeUserPassword: (u: string, p: string) => (users[u] = p),
+            };
+            const db = { getSiblingDB: (name: string) => (assert.strictEqual(name, "admin"), admin) };
+            vm.runInNewContext(SYNC_ROOT_JS, { db, print: (s: string) => printed.push(s), process: { env: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_ROOT_PASSWORD: "n3w" } } });
+            return printed;
+        }
+
+        it("sets the root user's password from the env, and leaves a member without users alone", () => {
+            const users: Record<string, string> = { root: "old", student: "s" };
+            syncRoot(users);
+            assert.deepStrictEqual(users, { root: "n3w", student: "s" });
+            const empty: Record<string, string> = {};
+            assert.match(syncRoot(empty).join(), /no user root on this member yet/);
+            assert.deepStrictEqual(empty, {});
         });
     });
 });

@@ -41,6 +41,7 @@ export interface PodTemplate {
     owner: K8sObject;
     namespace: string;
     labels: Record<string, string>;
+    annotations?: Record<string, string>;
     spec: K8sObject;
 }
 
@@ -48,7 +49,7 @@ export interface PodTemplate {
 export function podTemplates(objs: K8sObject[]): PodTemplate[] {
     return objs
         .filter((o) => ["StatefulSet", "Deployment", "Job"].includes(o.kind))
-        .map((o) => ({ owner: o, namespace: o.metadata.namespace, labels: o.spec.template.metadata?.labels ?? {}, spec: o.spec.template.spec }));
+        .map((o) => ({ owner: o, namespace: o.metadata.namespace, labels: o.spec.template.metadata?.labels ?? {}, annotations: o.spec.template.metadata?.annotations, spec: o.spec.template.spec }));
 }
 
 /**

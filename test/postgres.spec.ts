@@ -2,9 +2,10 @@ import * as assert from "assert";
 import { Credentials } from "../components/credentials";
 import { HostPathStorage } from "../components/hostpath-storage";
 import { StackNaming } from "../components/naming";
-import { PGDATA, Postgres } from "../components/postgres";
+import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/postgres";
 import { StackRun, runUnderMocks } from "../scripts/mock-runtime";
 import { K8sObject, containers, objects, ofKind, one, pods, resourcesOfType, run, selects } from "./objects";
+import { runScript } from "./standins";
 
 function env(c: K8sObject, name: string): K8sObject {
     const e = (c.env ?? []).find((x: K8sObject) => x.name === name);
@@ -80,8 +81,8 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.match(script, /if \[ -s "\$PGDATA\/PG_VERSION" \]; then .*exit 0; fi/);
             assert.strictEqual(env(clone, "PRIMARY_HOST").value, "postgres-sts-0.postgres-headless");
             assert.deepStrictEqual(env(clone, "REPLICATION_PASSWORD").valueFrom, { secretKeyRef: { name: "database-secret", key: "replication-pass" } });
-            // ownership is fixed before the clone writes
-            assert.deepStrictEqual(spec.initContainers.map((c: K8sObject) => c.name), ["volume-permissions", "clone-primary"]);
+            // ownership is fixed before the clone writes; the clone's connection then follows the Secret
+            assert.deepStrictEqual(spec.initContainers.map((c: K8sObject) => c.name), ["volume-permissions", "clone-primary", "sync-credentials"]);
         });
 
         it("creates the replication role on the primary's first start, password from the env", () => {
@@ -104,6 +105,71 @@ describe("Postgres (labs:database:Postgres)", () => {
         it("reserves one static PV per ordinal", () => {
             const reserved = ofKind(objs, "PersistentVolume").map((pv) => pv.spec.claimRef.name).sort();
             assert.deepStrictEqual(reserved, ["postgres-data-postgres-sts-0", "postgres-data-postgres-sts-1", "postgres-data-postgres-sts-2"]);
+        });
+    });
+
+    describe("follows its Secret at every start (sync-credentials)", () => {
+        let objs: K8sObject[];
+        before(async () => (objs = objects(await run("dev", { labs: ["workshop", "todo", "customer", "postgres-ha"] }))));
+
+        it("runs as the last init container of every database pod whose data outlives it, with the server's env", () => {
+            for (const name of ["db", "postgres", "customer-db", "postgres-sts"]) {
+                const spec = one(objs, "StatefulSet", name).spec.template.spec;
+                const sync = spec.initContainers.at(-1);
+                assert.strictEqual(sync.name, "sync-credentials", name);
+                assert.strictEqual(sync.image, spec.containers[0].image, name);
+                assert.deepStrictEqual(sync.volumeMounts, spec.containers[0].volumeMounts.filter((m: K8sObject) => m.name !== "initdb"), name);
+                for (const e of spec.containers[0].env) assert.deepStrictEqual(env(sync, e.name), e, `${name}: ${e.name}`);
+                assert.strictEqual(sync.securityContext.runAsNonRoot, true);
+            }
+            assert.strictEqual(env(one(objs, "StatefulSet", "postgres-sts").spec.template.spec.initContainers.at(-1), "PRIMARY_HOST").value, "postgres-sts-0.postgres-headless");
+        });
+
+        it("is left out where the data dies with the pod (workshopPersistence false)", async () => {
+            const spec = one(objects(await run("dev", { labs: ["workshop"], workshopPersistence: false })), "StatefulSet", "db").spec.template.spec;
+            assert.ok(!containers(spec).some((c) => c.name === "sync-credentials"));
+        });
+
+        // `postgres` stand-in: logs its arguments and the SQL it reads; STANDIN_FAIL makes it fail as exit_on_error would.
+        const postgres = `echo "postgres $*" >> "$CALLS"; while IFS= read -r l; do echo "sql $l" >> "$CALLS"; done; [ -z "\${STANDIN_FAIL:-}" ]`;
+        const base = { POSTGRES_USER: 'we"ird', POSTGRES_PASSWORD: "it's-new", PGDATA: "$ROOT/pgdata" };
+
+        it("sets the users' passwords from the env in single-user mode, quoted, never on a command line", () => {
+            const r = runScript(SYNC_CREDENTIALS, { tools: { postgres }, files: { "pgdata/PG_VERSION": "15\n" }, env: { ...base, REPLICATION_PASSWORD: "r3pl" } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.calls[0], /^postgres --single -D \S+\/pgdata -c exit_on_error=on -c log_min_error_statement=panic template1$/);
+            assert.deepStrictEqual(r.calls.slice(1), [`sql ALTER ROLE "we""ird" PASSWORD 'it''s-new';`, "sql ALTER ROLE replicator PASSWORD 'r3pl';"]);
+            assert.ok(!/it's-new|r3pl/.test(r.stdout + r.stderr), "a password was printed");
+        });
+
+        it("sets only the superuser's without replication, and fails when the server refuses", () => {
+            const ok = runScript(SYNC_CREDENTIALS, { tools: { postgres }, files: { "pgdata/PG_VERSION": "15\n" }, env: base });
+            assert.deepStrictEqual(ok.calls.slice(1), [`sql ALTER ROLE "we""ird" PASSWORD 'it''s-new';`]);
+            const failed = runScript(SYNC_CREDENTIALS, { tools: { postgres }, files: { "pgdata/PG_VERSION": "15\n" }, env: { ...base, STANDIN_FAIL: "1" } });
+            assert.notStrictEqual(failed.status, 0);
+        });
+
+        it("does nothing before the first initdb: the first start takes the Secret's passwords", () => {
+            const r = runScript(SYNC_CREDENTIALS, { tools: { postgres }, env: base });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(r.calls, []);
+        });
+
+        it("on a standby, rewrites only its connection to the primary with the Secret's replication password", () => {
+            const conf = "# Do not edit this file manually!\nprimary_conninfo = 'user=replicator password=old channel_binding=prefer host=x port=5432'\nwork_mem = '8MB'\n";
+            const r = runScript(SYNC_CREDENTIALS, {
+                tools: { postgres },
+                files: { "pgdata/PG_VERSION": "15\n", "pgdata/standby.signal": "", "pgdata/postgresql.auto.conf": conf },
+                env: { ...base, REPLICATION_PASSWORD: "n3w", PRIMARY_HOST: "postgres-sts-0.postgres-headless" },
+            });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(r.calls, [], "a standby is read-only: no ALTER ROLE");
+            assert.strictEqual(
+                r.file("pgdata/postgresql.auto.conf"),
+                "# Do not edit this file manually!\nwork_mem = '8MB'\nprimary_conninfo = 'host=postgres-sts-0.postgres-headless port=5432 user=replicator password=n3w'\n",
+            );
+            assert.strictEqual(r.mode("pgdata/postgresql.auto.conf"), 0o600);
+            assert.strictEqual(r.file("pgdata/postgresql.auto.conf.sync"), undefined);
         });
     });
 
@@ -212,6 +278,6 @@ describe("Postgres (labs:database:Postgres)", () => {
         // guards the helper the invariants rely on: init containers are included
         const objs = objects(await run("dev", { labs: ["postgres-ha"] }));
         const names = containers(one(objs, "StatefulSet", "postgres-sts").spec.template.spec).map((c) => c.name);
-        assert.deepStrictEqual(names, ["volume-permissions", "clone-primary", "postgres"]);
+        assert.deepStrictEqual(names, ["volume-permissions", "clone-primary", "sync-credentials", "postgres"]);
     });
 });

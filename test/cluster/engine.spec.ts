@@ -111,6 +111,27 @@ describe("engine: pulumi up of every stack against the local control plane", fun
         assert.strictEqual(getJson(["statefulset", "grafana", "-n", "dev-movies"]).spec.template.spec.containers[0].image, "grafana/grafana:11.2.1");
     });
 
+    it("rotates one lab's passwords on purpose: new values, the Secret and its readers updated, storage untouched; then plans nothing", () => {
+        const before = getJson(["secret", "database-secret", "-n", "dev-postgres-ha"]).data;
+        must("dev", "config", "set", "state-labs:postgresHaCredentialsGeneration", "1");
+        const steps = plannedSteps("dev").filter((s) => s.op !== "same");
+        assert.deepStrictEqual(
+            steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort(),
+            [
+                "replace random:index/randomPassword:RandomPassword postgres-ha-database-secret-postgres-pass",
+                "replace random:index/randomPassword:RandomPassword postgres-ha-database-secret-replication-pass",
+                "update kubernetes:apps/v1:StatefulSet postgres-ha-postgres",
+                "update kubernetes:core/v1:Secret postgres-ha-database-secret",
+            ],
+        );
+        must("dev", "up", "--yes", "--skip-preview");
+        const after = getJson(["secret", "database-secret", "-n", "dev-postgres-ha"]).data;
+        for (const key of ["postgres-pass", "replication-pass"]) assert.notStrictEqual(after[key], before[key], key);
+        assert.strictEqual(getJson(["statefulset", "postgres-sts", "-n", "dev-postgres-ha"]).spec.template.metadata.annotations["state-labs.io/credentials-generation"], "1");
+        const r = must("dev", "preview", "--expect-no-changes");
+        figures.push(`pulumi preview (no change, after a rotation) dev: ${r.seconds.toFixed(1)} s`);
+    });
+
     it("destroys what the stack created and keeps the claims and data, leaving the other stack untouched", () => {
         const a = applied.dev;
         const claimsBefore = inNamespaces("pvc", a.namespaces.filter((n) => kubectl(["get", "ns", n]).code === 0)).map((c) => `${c.metadata.namespace}/${c.metadata.name}`).sort();

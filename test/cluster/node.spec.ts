@@ -22,6 +22,14 @@ const NS = {
     ha: `${PREFIX}-postgres-ha`,
 };
 
+/** Each database: where it runs, its user and database, and the Secret key of its password. */
+const DATABASES = [
+    { ns: NS.workshop, pod: "db-0", user: "postgres", db: "postgres", secret: ["db-credentials", "password"] },
+    { ns: NS.todoDb, pod: "postgres-0", user: "todo", db: "todo", secret: ["postgres-secret", "POSTGRES_PASSWORD"] },
+    { ns: NS.customer, pod: "customer-db-0", user: "root", db: "customer", secret: ["db-pass", "password"] },
+    { ns: NS.ha, pod: "postgres-sts-0", user: "labuser", db: "database", secret: ["database-secret", "postgres-pass"] },
+];
+
 const WORK = projectCopy();
 // The dev stack file with the labs that can run on this node and the images built here.
 fs.writeFileSync(path.join(WORK, `Pulumi.${STACK}.yaml`), nodeStackFile(DATA_ROOT, IMAGES));
@@ -88,8 +96,7 @@ function nodeMemory(): string {
     return `rss ${v("total_rss").toFixed(0)} MiB, page cache ${v("total_cache").toFixed(0)} MiB`;
 }
 /** A throwaway client pod (the todo image: its Python resolves names through cluster DNS). */
-async function clientPod(ns: string): Promise<string> {
-    const name = "node-suite-client";
+async function clientPod(ns: string, name = "node-suite-client"): Promise<string> {
     ok(["run", name, "-n", ns, `--image=${IMAGES.todo}`, "--restart=Never", "--command", "--", "sleep", "600"]);
     await until(`${name} Ready`, () => podReady(ns, name));
     return name;
@@ -154,13 +161,7 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
     });
 
     it("accepts each database's password from its Secret and refuses another", () => {
-        const dbs = [
-            { ns: NS.workshop, pod: "db-0", user: "postgres", db: "postgres", secret: ["db-credentials", "password"] },
-            { ns: NS.todoDb, pod: "postgres-0", user: "todo", db: "todo", secret: ["postgres-secret", "POSTGRES_PASSWORD"] },
-            { ns: NS.customer, pod: "customer-db-0", user: "root", db: "customer", secret: ["db-pass", "password"] },
-            { ns: NS.ha, pod: "postgres-sts-0", user: "labuser", db: "database", secret: ["database-secret", "postgres-pass"] },
-        ];
-        for (const d of dbs) {
+        for (const d of DATABASES) {
             const good = login(d.ns, d.pod, d.user, d.db, secretValue(d.ns, d.secret[0], d.secret[1]));
             assert.strictEqual(good.code, 0, `${d.ns}: ${good.out}`);
             assert.strictEqual(good.out, d.user);
@@ -253,24 +254,89 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         });
     });
 
-    it("keeps the rows through pulumi destroy (keepDataOnDestroy) and a new pulumi up", async () => {
-        // The todo app would log in with the new stack's new password, which the kept database
-        // does not know: that path is issue 13's (kept data stays usable). Here: the data.
-        must("config", "set", "--path", "state-labs:labs[1]", "customer");
-        must("config", "set", "--path", "state-labs:labs[2]", "postgres-ha");
-        must("config", "rm", "--path", "state-labs:labs[3]");
-        must("up", "--yes", "--skip-preview");
+    const TODO_URL = `http://stateful-flask.${NS.todoApp}.svc.cluster.local:5000/todos`;
+    /** Every workload of the stack rolled out and Ready: its pods run the current template. */
+    async function rolledOut(): Promise<void> {
+        await until("every StatefulSet and Deployment rolled out and Ready", () => {
+            const late = Object.values(NS).flatMap((ns) =>
+                [...getJson(["statefulsets", "-n", ns]).items, ...getJson(["deployments", "-n", ns]).items]
+                    .filter((w: Obj) => {
+                        const st = w.status ?? {};
+                        const current = w.kind === "StatefulSet" ? st.currentRevision === st.updateRevision : (st.updatedReplicas ?? 0) === w.spec.replicas && (st.replicas ?? 0) === w.spec.replicas;
+                        return st.observedGeneration !== w.metadata.generation || !current || (st.readyReplicas ?? 0) !== w.spec.replicas;
+                    })
+                    .map((w: Obj) => `${w.kind}/${w.metadata.name}`),
+            );
+            return late.length === 0 ? true : late.join(", ");
+        });
+    }
+    async function standbysStreaming(): Promise<void> {
+        await until("both standbys streaming", () => {
+            const r = sql(NS.ha, "postgres-sts-0", "labuser", "database", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'");
+            return r === "2" ? true : `${r} streaming`;
+        });
+    }
+    /** The todo app answers from another pod and lists what it stored: it logs in to its database. */
+    async function todoAnswers(expect: RegExp, client: string): Promise<void> {
+        await clientPod(NS.todoApp, client);
+        await until("the todo app lists its todos", () => {
+            const r = httpFrom(NS.todoApp, client, TODO_URL);
+            return r.code === 0 && expect.test(r.out) ? true : r.out.slice(-300);
+        });
+        ok(["delete", "pod", client, "-n", NS.todoApp, "--wait=false"]);
+    }
+
+    it("rotates todo's and postgres-ha's passwords in place: databases and app move to the new ones, rows kept, standbys stream again", async () => {
+        const old = DATABASES.map((d) => secretValue(d.ns, d.secret[0], d.secret[1]));
+        const oldReplication = secretValue(NS.ha, "database-secret", "replication-pass");
+        must("config", "set", "state-labs:todoCredentialsGeneration", "1");
+        must("config", "set", "state-labs:postgresHaCredentialsGeneration", "1");
+        const t0 = Date.now();
+        up("rotation of todo and postgres-ha");
+        await rolledOut();
+        await standbysStreaming();
+        figures.push(`rotation of two labs' passwords, pulumi up to every pod Ready and standbys streaming: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        for (const [i, d] of DATABASES.entries()) {
+            const now = secretValue(d.ns, d.secret[0], d.secret[1]);
+            const rotated = d.ns === NS.todoDb || d.ns === NS.ha;
+            assert.strictEqual(now !== old[i], rotated, `${d.ns}: ${rotated ? "not rotated" : "rotated by accident"}`);
+            assert.strictEqual(login(d.ns, d.pod, d.user, d.db, now).code, 0, `${d.ns}: the Secret's password is refused`);
+            if (rotated) assert.match(login(d.ns, d.pod, d.user, d.db, old[i]).out, /password authentication failed/, `${d.ns}: the old password still works`);
+        }
+        assert.notStrictEqual(secretValue(NS.ha, "database-secret", "replication-pass"), oldReplication);
+        assert.match(ok(["logs", "postgres-sts-0", "-n", NS.ha, "-c", "sync-credentials"]), /labuser and replicator: passwords set from the Secret/);
+        assert.match(ok(["logs", "postgres-sts-1", "-n", NS.ha, "-c", "sync-credentials"]), /standby: its connection to .* uses the Secret's replication password/);
+        assert.strictEqual(sql(NS.ha, "postgres-sts-2", "labuser", "database", "SELECT t FROM ha"), "written on the primary");
+        assert.strictEqual(sql(NS.todoDb, "postgres-0", "todo", "todo", "SELECT count(*) FROM todo"), "1");
+        await todoAnswers(/water the plants/, "client-after-rotation");
+        const again = must("preview", "--expect-no-changes");
+        figures.push(`pulumi preview after the rotation, nothing to change: ${again.seconds.toFixed(1)} s`);
+    });
+
+    it("keeps the rows through pulumi destroy (keepDataOnDestroy) and a new pulumi up, and every database and app logs in with the new stack's passwords", async () => {
+        const old = DATABASES.map((d) => secretValue(d.ns, d.secret[0], d.secret[1]));
         const down = must("destroy", "--yes", "--skip-preview");
         figures.push(`pulumi destroy: ${down.seconds.toFixed(1)} s`);
         assert.strictEqual(kubectl(["get", "statefulset", "db", "-n", NS.workshop]).code, 1, "the workload is gone");
+        assert.strictEqual(kubectl(["get", "secret", "postgres-secret", "-n", NS.todoDb]).code, 1, "the Secret is gone");
+        const t0 = Date.now();
         up("again, on the kept data");
-        for (const [ns, pod] of [[NS.workshop, "db-0"], [NS.customer, "customer-db-0"], [NS.ha, "postgres-sts-0"], [NS.ha, "postgres-sts-1"]]) {
-            await until(`${ns}/${pod} Ready`, () => podReady(ns, pod));
+        await rolledOut();
+        await standbysStreaming();
+        figures.push(`pulumi up on kept data to every pod Ready and standbys streaming: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        for (const [i, d] of DATABASES.entries()) {
+            const now = secretValue(d.ns, d.secret[0], d.secret[1]);
+            assert.notStrictEqual(now, old[i], `${d.ns}: a new stack generates new passwords`);
+            const r = login(d.ns, d.pod, d.user, d.db, now);
+            assert.strictEqual(r.code, 0, `${d.ns}: the kept database refuses the new Secret's password: ${r.out}`);
+            assert.strictEqual(login(d.ns, d.pod, d.user, d.db, "env").code, 0);
         }
         assert.strictEqual(sql(NS.workshop, "db-0", "postgres", "postgres", "SELECT t FROM notes"), "kept on the claim");
         assert.strictEqual(sql(NS.ha, "postgres-sts-0", "labuser", "database", "SELECT t FROM ha"), "written on the primary");
         assert.strictEqual(sql(NS.ha, "postgres-sts-1", "labuser", "database", "SELECT t FROM ha"), "written on the primary");
         assert.match(sql(NS.customer, "customer-db-0", "root", "customer", "SELECT current_database()"), /customer/);
+        assert.strictEqual(sql(NS.todoDb, "postgres-0", "todo", "todo", "SELECT t FROM student_notes"), "mine");
+        await todoAnswers(/water the plants/, "client-after-destroy");
     });
 
     after(() => {
