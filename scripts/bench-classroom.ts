@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseQuantity } from "../components/quantity";
+import { parseQuantity } from "../components/shared/quantity";
 import { classroomCli, getJson, projectCopy } from "../test/cluster/kube";
 import { gi, mi } from "./footprint";
 

@@ -1,6 +1,6 @@
 // What a stack's workloads ask of the cluster, from the objects it applies: shared by the
 // benches and by the tests that hold the footprint against each namespace's quota.
-import { parseQuantity } from "../components/quantity";
+import { parseQuantity } from "../components/shared/quantity";
 
 type Obj = Record<string, any>;
 

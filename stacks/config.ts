@@ -6,9 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { DNS_LABEL, LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/naming";
-import { NamespaceFenceSettings } from "../components/namespace-fence";
-import { formatBytes, isQuantity, parseQuantity } from "../components/quantity";
+import { DNS_LABEL, LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/shared/naming";
+import { NamespaceFenceSettings } from "../components/security/namespace-fence";
+import { formatBytes, isQuantity, parseQuantity } from "../components/shared/quantity";
 
 export const PROJECT = "state-labs";
 

@@ -2,17 +2,17 @@
 // config.ts; everything below receives typed values.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HostPathStorage } from "../components/hostpath-storage";
-import { LabContext, LabOutputs } from "../components/lab";
-import { LabId, StackNaming } from "../components/naming";
-import { NfsStorage } from "../components/nfs-storage";
-import { StorageBackend } from "../components/storage-backend";
-import { WorkshopLab } from "../components/workshop-lab";
-import { TodoLab } from "../components/todo-lab";
-import { MoviesLab } from "../components/movies-lab";
-import { CustomerLab } from "../components/customer-lab";
-import { PostgresHaLab } from "../components/postgres-ha-lab";
-import { StudentAccess } from "../components/student-access";
+import { HostPathStorage } from "../components/storage/hostpath-storage";
+import { LabContext, LabOutputs } from "../components/labs/lab";
+import { LabId, StackNaming } from "../components/shared/naming";
+import { NfsStorage } from "../components/storage/nfs-storage";
+import { StorageBackend } from "../components/storage/storage-backend";
+import { WorkshopLab } from "../components/labs/workshop-lab";
+import { TodoLab } from "../components/labs/todo-lab";
+import { MoviesLab } from "../components/labs/movies-lab";
+import { CustomerLab } from "../components/labs/customer-lab";
+import { PostgresHaLab } from "../components/labs/postgres-ha-lab";
+import { StudentAccess } from "../components/security/student-access";
 import { ConfigKey, LabsConfig, PROJECT } from "./config";
 
 /** Which config key enables each app that is left out when its image is not configured. */

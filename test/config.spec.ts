@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
 import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
-import { LAB_IDS } from "../components/naming";
+import { LAB_IDS } from "../components/shared/naming";
 import { footprintByNamespace } from "../scripts/footprint";
 import { objects, run, withConfig } from "./objects";
 

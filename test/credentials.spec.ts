@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "../components/credentials";
+import { Credentials } from "../components/security/credentials";
 import { runUnderMocks } from "../scripts/mock-runtime";
-import { CREDENTIALS_GENERATION_ANNOTATION } from "../components/naming";
+import { CREDENTIALS_GENERATION_ANNOTATION } from "../components/shared/naming";
 import { objects, podTemplates, resourcesOfType, run } from "./objects";
 
 describe("Credentials (labs:security:Credentials)", () => {

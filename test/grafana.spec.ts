@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { SYNC_ADMIN_PASSWORD } from "../components/grafana";
+import { SYNC_ADMIN_PASSWORD } from "../components/workloads/grafana";
 import { K8sObject, objects, one, run } from "./objects";
 import { runScript } from "./standins";
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as vm from "vm";
-import { INITIATE_JS, SYNC_CREDENTIALS, SYNC_ROOT_JS, mongoMembers } from "../components/mongo-replica-set";
+import { INITIATE_JS, SYNC_CREDENTIALS, SYNC_ROOT_JS, mongoMembers } from "../components/workloads/mongo-replica-set";
 import { K8sObject, objects, one, run } from "./objects";
 import { runScript } from "./standins";
 

@@ -1,8 +1,8 @@
-// The fence of every lab namespace (components/namespace-fence.ts): quota, container defaults,
+// The fence of every lab namespace (components/security/namespace-fence.ts): quota, container defaults,
 // isolation, the todo lab's two openings, and the student's Role.
 import * as assert from "assert";
-import { STUDENT_RULES } from "../components/namespace-fence";
-import { parseQuantity } from "../components/quantity";
+import { STUDENT_RULES } from "../components/security/namespace-fence";
+import { parseQuantity } from "../components/shared/quantity";
 import { footprintByNamespace } from "../scripts/footprint";
 import { StackRun } from "../scripts/mock-runtime";
 import { K8sObject, STACK_FILES, objects, ofKind, one, pods, run, selects } from "./objects";

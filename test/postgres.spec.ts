@@ -1,8 +1,8 @@
 import * as assert from "assert";
-import { Credentials } from "../components/credentials";
-import { HostPathStorage } from "../components/hostpath-storage";
-import { StackNaming } from "../components/naming";
-import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/postgres";
+import { Credentials } from "../components/security/credentials";
+import { HostPathStorage } from "../components/storage/hostpath-storage";
+import { StackNaming } from "../components/shared/naming";
+import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/workloads/postgres";
 import { StackRun, runUnderMocks } from "../scripts/mock-runtime";
 import { K8sObject, containers, objects, ofKind, one, pods, resourcesOfType, run, selects } from "./objects";
 import { runScript } from "./standins";

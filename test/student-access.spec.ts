@@ -1,12 +1,12 @@
-// The student's ServiceAccount, token and kubeconfig (components/student-access.ts), and how
+// The student's ServiceAccount, token and kubeconfig (components/security/student-access.ts), and how
 // the API server for it is found (stacks/config.ts).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml, stringify } from "yaml";
-import { StudentAccess } from "../components/student-access";
-import { StackNaming } from "../components/naming";
+import { StudentAccess } from "../components/security/student-access";
+import { StackNaming } from "../components/shared/naming";
 import { MOCK_CA, mockToken, runUnderMocks } from "../scripts/mock-runtime";
 import { ambientApiServer } from "../stacks/config";
 import { K8sObject, objects, ofKind, one, run } from "./objects";

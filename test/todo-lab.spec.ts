@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MIGRATE } from "../components/todo-lab";
+import { MIGRATE } from "../components/labs/todo-lab";
 import { K8sObject, objects, one, ofKind, run } from "./objects";
 
 describe("TodoLab (lab 001)", () => {

@@ -7,7 +7,7 @@ import { REPO_ROOT } from "../mock-runtime";
 import { ClassError, Command as ClassCommand, StudentResult, existingStacks, reservedIds, runClass, workspace } from "./class";
 import { Progress } from "./progress";
 import { ROSTER_FORMATS, RosterError, Student, isStudentId, readRoster, stackName } from "./roster";
-import { MAX_PREFIX_LENGTH } from "../../components/naming";
+import { MAX_PREFIX_LENGTH } from "../../components/shared/naming";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 

@@ -4,7 +4,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { DNS_LABEL, MAX_PREFIX_LENGTH } from "../../components/naming";
+import { DNS_LABEL, MAX_PREFIX_LENGTH } from "../../components/shared/naming";
 
 export interface Student {
     /** Stack prefix: goes into every namespace, PV and directory of the student's stack. */

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { claimGrowthPatch, warnIfGrowthRefused } from "./growth";
-import { Labels, LabId, templateClaimName } from "./naming";
+import { Labels, LabId, templateClaimName } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
 
 export interface ClaimTemplateArgs {

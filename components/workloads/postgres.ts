@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
-import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
-import { PersistentClaim } from "./persistent-claim";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "./resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "./stateful-storage";
-import { StorageBackend } from "./storage-backend";
-import { volumePermissionsContainer } from "./volume-permissions";
+import { Credentials } from "../security/credentials";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
+import { PersistentClaim } from "../storage/persistent-claim";
+import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
+import { StorageBackend } from "../storage/storage-backend";
+import { volumePermissionsContainer } from "../storage/volume-permissions";
 
 export const POSTGRES_PORT = 5432;
 /** uid/gid of the postgres user in the official (Debian-based) image. */

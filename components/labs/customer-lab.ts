@@ -2,11 +2,11 @@
 // `local-pv-1` through claim `pg-pv-claim`, and the students' backend; `app=customer` on
 // every object, so the seed's `kubectl delete ... -l app=customer` still finds them all.
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
+import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
-import { PersistentClaim } from "./persistent-claim";
-import { Postgres } from "./postgres";
-import { WebApp } from "./web-app";
+import { PersistentClaim } from "../storage/persistent-claim";
+import { Postgres } from "../workloads/postgres";
+import { WebApp } from "../workloads/web-app";
 
 const LAB = "customer";
 const LAB_LABEL = { app: "customer" };

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { RESOURCE_PRESETS } from "./resources";
+import { RESOURCE_PRESETS } from "../shared/resources";
 
 export interface VolumePermissionsArgs {
     image: string;

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
-import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "./resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "./stateful-storage";
-import { StorageBackend } from "./storage-backend";
-import { volumePermissionsContainer } from "./volume-permissions";
+import { Credentials } from "../security/credentials";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
+import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
+import { StorageBackend } from "../storage/storage-backend";
+import { volumePermissionsContainer } from "../storage/volume-permissions";
 
 export const GRAFANA_PORT = 3000;
 /** uid of the grafana user in the official image. */

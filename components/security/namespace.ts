@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NamespaceFence, NamespaceFenceSettings } from "./namespace-fence";
-import { Labels, STUDENT } from "./naming";
+import { Labels, STUDENT } from "../shared/naming";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 

@@ -4,12 +4,12 @@
 // ExternalName Service, as the seed teaches.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
+import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
-import { allowFrom } from "./namespace-fence";
-import { PersistentClaim } from "./persistent-claim";
-import { Postgres } from "./postgres";
-import { WebApp } from "./web-app";
+import { allowFrom } from "../security/namespace-fence";
+import { PersistentClaim } from "../storage/persistent-claim";
+import { Postgres } from "../workloads/postgres";
+import { WebApp } from "../workloads/web-app";
 
 const LAB = "todo";
 const DB = { name: "postgres", user: "todo", database: "todo" };

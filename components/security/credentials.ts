@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CREDENTIALS_GENERATION_ANNOTATION, Labels } from "./naming";
+import { CREDENTIALS_GENERATION_ANNOTATION, Labels } from "../shared/naming";
 
 export interface CredentialsArgs {
     namespace: pulumi.Input<string>;

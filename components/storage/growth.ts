@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parseQuantity } from "./quantity";
+import { parseQuantity } from "../shared/quantity";
 import { StorageBackend } from "./storage-backend";
 
 /**

@@ -1,11 +1,11 @@
 // Lab 000, workshop part 2: a FastAPI backend and a PostgreSQL StatefulSet whose data
 // survives pod deletion (or, switched off, the seed's first step: an emptyDir).
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
+import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
-import { PersistentClaim } from "./persistent-claim";
-import { Postgres } from "./postgres";
-import { WebApp } from "./web-app";
+import { PersistentClaim } from "../storage/persistent-claim";
+import { Postgres } from "../workloads/postgres";
+import { WebApp } from "../workloads/web-app";
 
 const LAB = "workshop";
 

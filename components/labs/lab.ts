@@ -1,9 +1,9 @@
 // What every lab component receives from the stack and hands back for stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { LabNamespace, PodSecurityLevel } from "./namespace";
-import { NamespaceFenceSettings } from "./namespace-fence";
-import { Labels, LabId, StackNaming } from "./naming";
-import { StorageBackend } from "./storage-backend";
+import { LabNamespace, PodSecurityLevel } from "../security/namespace";
+import { NamespaceFenceSettings } from "../security/namespace-fence";
+import { Labels, LabId, StackNaming } from "../shared/naming";
+import { StorageBackend } from "../storage/storage-backend";
 
 export interface LabContext {
     naming: StackNaming;

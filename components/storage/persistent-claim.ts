@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { warnIfGrowthRefused } from "./growth";
-import { Labels, LabId } from "./naming";
+import { Labels, LabId } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
 
 export interface PersistentClaimArgs {

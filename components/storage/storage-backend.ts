@@ -1,7 +1,7 @@
 // One interface for where lab data lives; the stack's config picks the implementation.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Labels, LabId, StackNaming } from "./naming";
+import { Labels, LabId, StackNaming } from "../shared/naming";
 
 export interface VolumeRequest {
     lab: LabId;

@@ -3,7 +3,7 @@
 // (NetworkPolicy), and the student's edit rights in it (Role + RoleBinding).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Labels, STUDENT } from "./naming";
+import { Labels, STUDENT } from "../shared/naming";
 
 export interface NamespaceFenceSettings {
     quota: { cpuRequests: string; memoryRequests: string; cpuLimits: string; memoryLimits: string; storage: string; pods: number };

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
-import { AppIdentity, LabId, StackNaming, serviceHost } from "./naming";
-import { RESOURCE_PRESETS } from "./resources";
+import { Credentials } from "../security/credentials";
+import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
+import { RESOURCE_PRESETS } from "../shared/resources";
 
 export interface WebAppArgs {
     lab: LabId;

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { podSecurityLabels } from "./namespace";
-import { Labels, STUDENT, StackNaming } from "./naming";
+import { Labels, STUDENT, StackNaming } from "../shared/naming";
 
 export interface StudentAccessArgs {
     naming: StackNaming;

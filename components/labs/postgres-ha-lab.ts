@@ -2,9 +2,9 @@
 // databases; here ordinal 0 is the primary and the others stream from it as hot standbys.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
+import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
-import { Postgres } from "./postgres";
+import { Postgres } from "../workloads/postgres";
 
 const LAB = "postgres-ha";
 const DB = { user: "labuser", database: "database" };

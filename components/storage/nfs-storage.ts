@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { RESOURCE_PRESETS } from "./resources";
+import { RESOURCE_PRESETS } from "../shared/resources";
 import { StaticStorage, StaticStorageArgs, VolumeRequest } from "./storage-backend";
 
 export interface NfsStorageArgs extends StaticStorageArgs {

@@ -1,11 +1,11 @@
 // Lab 002, movie catalog: a 3-member MongoDB replica set that initiates itself, the
 // students' catalog reading MONGO_URI from a Secret, and Grafana on its own claim.
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./credentials";
-import { Grafana } from "./grafana";
+import { Credentials } from "../security/credentials";
+import { Grafana } from "../workloads/grafana";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
-import { MONGO_PORT, MongoReplicaSet, mongoMembers } from "./mongo-replica-set";
-import { WebApp } from "./web-app";
+import { MONGO_PORT, MongoReplicaSet, mongoMembers } from "../workloads/mongo-replica-set";
+import { WebApp } from "../workloads/web-app";
 
 const LAB = "movies";
 const REPLICA_SET = "myReplicaSet";
