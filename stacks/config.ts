@@ -511,12 +511,13 @@ function podQuotaProblems(config: LabsConfig, given: unknown, ns: string): strin
 }
 
 // Keys of the other storage mode are not silently ignored: a user who sets nfsServer but not
-// storageMode would otherwise get hostPath volumes on the node.
+// storageMode would otherwise get hostPath volumes on the node. The engine hands the program
+// Pulumi.yaml's declared defaults as values too: a key at its default counts as not set.
 const MODE_KEYS = { hostPath: ["hostPathRoot"], nfs: ["nfsServer", "nfsPath"] } as const;
 function modeProblems(config: LabsConfig, input: Record<string, unknown>, ns: string): string[] {
     const other = config.storage.mode === "nfs" ? "hostPath" : "nfs";
     return MODE_KEYS[other]
-        .filter((k) => input[k] !== undefined && input[k] !== "")
+        .filter((k) => input[k] !== undefined && input[k] !== KEYS[k].default)
         .map((k) => `${ns}${k}: ${describe(input[k])} is not accepted when storageMode is ${config.storage.mode}; it applies to storageMode ${other} only: set storageMode to ${other}, or remove ${k}`);
 }
 

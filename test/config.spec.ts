@@ -142,6 +142,11 @@ describe("config", () => {
                 [`${P}:hostPathRoot: "/data/labs" is not accepted when storageMode is nfs; it applies to storageMode hostPath only: set storageMode to hostPath, or remove hostPathRoot`],
             ],
             [
+                "an NFS stack as the engine hands it over, Pulumi.yaml's defaults included, passes: only a hostPathRoot of its own is refused",
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/state-labs", quotaPods: "3" },
+                [`${P}:quotaPods: 3 is not accepted; expected at least 5, the pods lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaPods or lower those counts`],
+            ],
+            [
                 "Grafana older than 10",
                 { grafanaImage: "grafana/grafana:9.5.3" },
                 [`${P}:grafanaImage: "grafana/grafana:9.5.3" is not accepted; expected Grafana 10 or newer (the lab resets the admin password from its Secret with grafana cli's --password-from-stdin), such as grafana/grafana:11.2.0`],
