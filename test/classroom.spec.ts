@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ClassError, readBase, repairFileBackend, reservedIds, staleLockPid, validateClass } from "../scripts/classroom/class";
-import { EXIT, main, table } from "../scripts/classroom/cli";
+import { main } from "../scripts/classroom/cli";
+import { EXIT, table } from "../scripts/classroom/common";
 import { RosterError, readRoster } from "../scripts/classroom/roster";
 import { REPO_ROOT } from "../scripts/mock-runtime";
 
@@ -139,12 +140,12 @@ describe("classroom: command line", () => {
         } finally {
             process.stdout.write = write;
         }
-        for (const c of ["up", "preview", "status", "destroy", "kubeconfig"]) assert.match(out, new RegExp(`\\n  ${c} `));
+        for (const c of ["up", "preview", "status", "check", "reset", "destroy", "kubeconfig"]) assert.match(out, new RegExp(`\\n  ${c} `));
         assert.match(out, /Exit status: 0 every student succeeded; 1 at least one failed/);
     });
 
     it("summarises each student in a table, with why failures happened below it", () => {
-        const out = table("up", [
+        const out = table([
             { id: "ada", stack: "student-ada", result: "ok", changes: { create: 143 }, seconds: 31.96, namespaces: ["ada-movies", "ada-customer"] },
             { id: "bob", stack: "student-bob", result: "failed", changes: {}, seconds: 75, namespaces: [], detail: "conflict with \"state-labs\"", log: "/x/student-bob.up.log" },
         ]);

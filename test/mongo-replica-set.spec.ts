@@ -236,10 +236,10 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
             assert.strictEqual(one(objs, "ConfigMap", scripts).data["sync-root.js"], SYNC_ROOT_JS);
         });
 
-        // stand-ins: mongod runs until told to shut down; mongosh answers pings and logs the rest
+        // stand-ins: mongod answers pings once started, and runs until told to shut down; mongosh logs the rest
         const tools = {
-            mongod: `echo "mongod $*" >> "$CALLS"; while [ ! -e "$ROOT/down" ]; do sleep 0.05; done`,
-            mongosh: `case "$*" in *ping*) exit 0;; *shutdownServer*) echo "shutdown" >> "$CALLS"; touch "$ROOT/down";; *) echo "mongosh $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ];; esac`,
+            mongod: `echo "mongod $*" >> "$CALLS"; touch "$ROOT/up"; while [ ! -e "$ROOT/down" ]; do sleep 0.05; done`,
+            mongosh: `case "$*" in *ping*) [ -e "$ROOT/up" ];; *shutdownServer*) echo "shutdown" >> "$CALLS"; touch "$ROOT/down";; *) echo "mongosh $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ];; esac`,
         };
         const script = SYNC_CREDENTIALS.replaceAll("/data/db", "$ROOT/data/db");
 

@@ -6,6 +6,10 @@ export type LabId = (typeof LAB_IDS)[number];
 
 export const PART_OF = "state-labs";
 const LABEL_PREFIX = "state-labs.io";
+/** On every object of a stack: its prefix (a student's id). */
+export const PREFIX_LABEL = `${LABEL_PREFIX}/prefix`;
+/** On every object of a lab, namespaces included: the lab's id. */
+export const LAB_LABEL = `${LABEL_PREFIX}/lab`;
 /** Pod-template annotation naming the credentials generation a pod was started with (see credentials.ts). */
 export const CREDENTIALS_GENERATION_ANNOTATION = `${LABEL_PREFIX}/credentials-generation`;
 
@@ -59,13 +63,13 @@ export class StackNaming {
         return {
             "app.kubernetes.io/part-of": PART_OF,
             "app.kubernetes.io/managed-by": "pulumi",
-            [`${LABEL_PREFIX}/prefix`]: this.prefix,
+            [PREFIX_LABEL]: this.prefix,
         };
     }
 
     /** Labels on every object of a lab. */
     labLabels(lab: LabId): Labels {
-        return { ...this.stackLabels(), [`${LABEL_PREFIX}/lab`]: lab };
+        return { ...this.stackLabels(), [LAB_LABEL]: lab };
     }
 
     /** The immutable selector of a workload: stable across updates, unique within the stack. */

@@ -9,22 +9,19 @@ import { PROJECT, parseConfig } from "../../stacks/config";
 import { Progress } from "./progress";
 import { Student, stackName } from "./roster";
 
-export type Command = "up" | "preview" | "status" | "destroy";
+/** The Pulumi operations run for each student (status, check and reset read the cluster). */
+export type StackCommand = "up" | "preview" | "destroy";
 
 export interface StudentResult {
     id: string;
     stack: string;
     /** ok: the operation succeeded; absent: no stack (nothing to do); failed; skipped: never started (interrupted run). */
     result: "ok" | "failed" | "absent" | "skipped";
-    /** status only: the state the stack's last update left. */
-    state?: "up" | "failed" | "interrupted" | "never deployed" | "destroyed" | "absent";
     /** Steps by operation (create, update, delete, replace...), unchanged resources left out. */
     changes: Record<string, number>;
-    /** Resources in the stack (status). */
-    resources?: number;
     seconds: number;
     namespaces: string[];
-    /** Why it failed, or what status found. */
+    /** Why it failed. */
     detail?: string;
     log?: string;
 }
@@ -91,16 +88,21 @@ export function reservedIds(workDir: string): Record<string, string> {
     return out;
 }
 
-/** The config a student's stack gets, as the engine would pass it to the program. */
+/** The config a student's stack gets. */
 export function studentConfig(base: BaseConfig, id: string): Record<string, unknown> {
     return { ...base.plain, [`${PROJECT}:prefix`]: id };
+}
+
+/** The same, as the engine hands it to the program (`<project>:<key>` → string). */
+export function flatStudentConfig(base: BaseConfig, id: string): Record<string, string> {
+    return Object.fromEntries(Object.entries(studentConfig(base, id)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /** Runs the program's own validation for every student before any stack is touched. */
 export function validateClass(base: BaseConfig, students: Student[]): void {
     const problems: string[] = [];
     for (const s of students) {
-        const flat = Object.fromEntries(Object.entries(studentConfig(base, s.id)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        const flat = flatStudentConfig(base, s.id);
         for (const k of base.secure) flat[k] = "";
         try {
             parseConfig(flat);
@@ -251,7 +253,8 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
     return next;
 }
 
-async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `fn` over `items`, at most `parallel` at a time; results in order. */
+export async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
     const results: R[] = new Array(items.length);
     let next = 0;
     const worker = async () => {
@@ -265,9 +268,9 @@ async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise
 }
 
 /** Runs `command` for every student, `parallel` at a time; one student's failure never stops the others. */
-export async function runClass(command: Command, students: Student[], options: ClassOptions, progress: Progress): Promise<StudentResult[]> {
+export async function runClass(command: StackCommand, students: Student[], options: ClassOptions, progress: Progress): Promise<StudentResult[]> {
     const base = readBase(options.workDir, options.base);
-    if (command !== "status" && command !== "destroy") validateClass(base, students);
+    if (command !== "destroy") validateClass(base, students);
     const existing = await existingStacks(await workspace(options.workDir));
     let secrets: Record<string, string> = {};
     if (base.secure.length > 0 && (command === "up" || command === "preview")) {
@@ -291,8 +294,8 @@ export async function runClass(command: Command, students: Student[], options: C
             progress.phase(student.id, "failed", result.detail);
             return result;
         }
-        if ((command === "status" || command === "destroy") && !existing.has(name)) {
-            return done({ result: "absent", state: "absent", detail: "no stack" });
+        if (command === "destroy" && !existing.has(name)) {
+            return done({ result: "absent", detail: "no stack" });
         }
         const logPath = logFile(options.workDir, name, command);
         const log = fs.createWriteStream(logPath);
@@ -305,10 +308,6 @@ export async function runClass(command: Command, students: Student[], options: C
         const ops = { onOutput: (s: string) => log.write(s), onEvent, color: "never" as const, signal: options.signal };
         try {
             progress.phase(student.id, "preparing");
-            if (command === "status") {
-                const stack = await oneAtATime(() => selectStack(options.workDir, name));
-                return done(await statusOf(stack, result));
-            }
             if (command === "destroy") {
                 const stack = await oneAtATime(() => selectStack(options.workDir, name));
                 const namespaces = namespacesOf(await stack.outputs());
@@ -336,22 +335,4 @@ export async function runClass(command: Command, students: Student[], options: C
     };
 
     return pool(students, options.parallel, runOne);
-}
-
-/** What the stack's state says: last update, resources, pending operations of an interrupted run. */
-async function statusOf(stack: Stack, result: StudentResult): Promise<Partial<StudentResult>> {
-    const [last] = await stack.history(1);
-    const state = (await stack.exportStack()).deployment ?? {};
-    const resources = (state.resources ?? []).filter((r: { type: string }) => !r.type.startsWith("pulumi:")).length;
-    const pending = (state.pending_operations ?? []).length;
-    const namespaces = namespacesOf(await stack.outputs());
-    const when = last?.endTime ? ` at ${new Date(last.endTime).toISOString().replace(/\.\d+Z$/, "Z")}` : "";
-    let s: StudentResult["state"];
-    if (!last) s = "never deployed";
-    else if (pending > 0) s = "interrupted";
-    else if (last.result !== "succeeded") s = "failed";
-    else if (last.kind === "destroy") s = "destroyed";
-    else s = "up";
-    const detail = last ? `last ${last.kind} ${last.result}${when}${pending ? `; ${pending} operations left pending` : ""}` : "no update yet";
-    return { ...result, state: s, resources, namespaces, detail, changes: changesOf(last?.resourceChanges) };
 }

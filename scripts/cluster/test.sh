@@ -47,7 +47,7 @@ suite "$HERE/up.sh" test/cluster/acceptance.spec.ts
 # kernel sysctls the kubelet sets); its teardown must undo all of it.
 before="$(bash "$NODE/host-state.sh")"
 export LABS_NODE_DATA="$ENGINE_DIR/node-data"
-(cd "$ROOT" && source scripts/engine/env.sh "$ENGINE_DIR/node" && suite "$NODE/up.sh" test/cluster/node.spec.ts)
+(cd "$ROOT" && source scripts/engine/env.sh "$ENGINE_DIR/node" && suite "$NODE/up.sh" test/cluster/node.spec.ts test/cluster/node-classroom.spec.ts)
 rm -rf "$LABS_NODE_DATA"
 after="$(bash "$NODE/host-state.sh")"
 if ! diff <(echo "$before") <(echo "$after") >"$ENGINE_DIR/host-state.diff"; then

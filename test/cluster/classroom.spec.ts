@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../../scripts/mock-runtime";
 import type { StudentResult } from "../../scripts/classroom/class";
+import type { StudentHealth } from "../../scripts/classroom/status";
 import { PROJECT } from "../../stacks/config";
 import { CLASSROOM, Obj, PulumiRun, alive, classroomCli, getJson, inNamespaces, killTree, kubectl, ok, processTree, projectCopy, until } from "./kube";
 
@@ -59,12 +60,16 @@ describe("classroom: a class of three on the real engine", function () {
         assert.deepStrictEqual(inNamespaces("pvc", namespaces).filter((c) => c.status.phase !== "Bound").map((c) => c.metadata.name), []);
     });
 
-    it("reports all three in status, up", () => {
+    it("reports all three healthy in status, read from the cluster: every lab's pods Ready and claims Bound", () => {
         const r = classroom("status", "--roster", ROSTER, "--json");
-        assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(results(r).map((s) => [s.id, s.state]), IDS.map((id) => [id, "up"]));
+        figures.push(`classroom status, 3 students: ${r.seconds.toFixed(1)} s`);
+        assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+        const health: StudentHealth[] = JSON.parse(r.stdout);
+        assert.deepStrictEqual(health.map((s) => [s.id, s.state, s.labs.map((l) => l.lab)]), IDS.map((id) => [id, "healthy", ["workshop", "todo", "movies", "customer", "postgres-ha"]]));
+        const ha = health[0].labs.find((l) => l.lab === "postgres-ha")!;
+        assert.deepStrictEqual([ha.pods, ha.claims], [{ ready: 3, wanted: 3 }, { bound: 3, total: 3 }]);
         const table = classroom("status", "--roster", ROSTER).stdout;
-        for (const id of IDS) assert.match(table, new RegExp(`^${id} +up +\\d+ +last update succeeded`, "m"));
+        for (const id of IDS) assert.match(table, new RegExp(`^${id} +postgres-ha +healthy +3/3 +3/3 `, "m"));
     });
 
     describe("a student's kubeconfig", () => {
@@ -135,7 +140,7 @@ describe("classroom: a class of three on the real engine", function () {
             assert.deepStrictEqual(identity(), before, "another student's StatefulSets changed");
             const status = classroom("status", "--roster", ROSTER, "--json");
             assert.strictEqual(status.code, 1, "status exits 1 while a student is not up");
-            assert.deepStrictEqual(results(status).map((s) => [s.id, s.state]), [["ada", "up"], ["bob", "absent"], ["cy", "up"]]);
+            assert.deepStrictEqual((JSON.parse(status.stdout) as StudentHealth[]).map((s) => [s.id, s.state]), [["ada", "healthy"], ["bob", "absent"], ["cy", "healthy"]]);
             assert.ok(!fs.existsSync(path.join(WORK, "Pulumi.student-bob.yaml")), "bob's stack file removed");
         });
 
