@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CREDENTIALS_GENERATION_ANNOTATION, Labels } from "../shared/naming";
+import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
 
 export interface CredentialsArgs {
     namespace: pulumi.Input<string>;
@@ -98,4 +99,25 @@ export class Credentials extends pulumi.ComponentResource {
     private assertKey(key: string): void {
         if (!(key in this.values)) throw new Error(`Secret ${this.secretName} has no key ${key}`);
     }
+}
+
+/**
+ * The init container with which a database follows its Secret: at every start, `script` sets
+ * the users' passwords kept in the data to the ones in `env` (see each database's script).
+ */
+export function syncCredentialsContainer(a: {
+    image: string;
+    script: string;
+    env: k8s.types.input.core.v1.EnvVar[];
+    volumeMounts: k8s.types.input.core.v1.VolumeMount[];
+}): k8s.types.input.core.v1.Container {
+    return {
+        name: "sync-credentials",
+        image: a.image,
+        command: ["sh", "-c", a.script],
+        env: a.env,
+        resources: RESOURCE_PRESETS.small,
+        securityContext: restrictedContainer(),
+        volumeMounts: a.volumeMounts,
+    };
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "../security/credentials";
+import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
 import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
@@ -87,15 +87,7 @@ export class Grafana extends pulumi.ComponentResource {
                                 ...(args.backend.needsVolumePermissions
                                     ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
                                     : []),
-                                {
-                                    name: "sync-credentials",
-                                    image: args.image,
-                                    command: ["sh", "-c", SYNC_ADMIN_PASSWORD],
-                                    env,
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: mounts,
-                                },
+                                syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts }),
                             ],
                             containers: [
                                 {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "../security/credentials";
+import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
 import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
@@ -220,18 +220,15 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                                         { name: "keyfile", mountPath: KEYFILE_DIR },
                                     ],
                                 },
-                                {
-                                    name: "sync-credentials",
+                                syncCredentialsContainer({
                                     image: args.image,
-                                    command: ["sh", "-c", SYNC_CREDENTIALS],
+                                    script: SYNC_CREDENTIALS,
                                     env,
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
                                     volumeMounts: [
                                         { name: args.template, mountPath: DATA_DIR },
                                         { name: "scripts", mountPath: "/scripts", readOnly: true },
                                     ],
-                                },
+                                }),
                             ],
                             containers: [
                                 {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "../security/credentials";
+import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
@@ -220,15 +220,7 @@ export class Postgres extends pulumi.ComponentResource {
             });
         }
         if (persistence.kind !== "ephemeral") {
-            initContainers.push({
-                name: "sync-credentials",
-                image: args.image,
-                command: ["sh", "-c", SYNC_CREDENTIALS],
-                env: replication ? [...env, primaryHost] : env,
-                resources: RESOURCE_PRESETS.small,
-                securityContext: restrictedContainer(),
-                volumeMounts: mounts,
-            });
+            initContainers.push(syncCredentialsContainer({ image: args.image, script: SYNC_CREDENTIALS, env: replication ? [...env, primaryHost] : env, volumeMounts: mounts }));
         }
 
         this.statefulSet = new k8s.apps.v1.StatefulSet(
