@@ -54,8 +54,14 @@ export interface StackOutputs {
 /** `rootOptions` reach every resource (tests pass transformations that observe options). */
 export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourceOptions = {}): StackOutputs {
     const naming = new StackNaming(config.prefix);
-    // One explicit provider: render mode swaps where manifests go, nothing else.
-    const provider = new k8s.Provider("k8s", config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}, rootOptions);
+    // One explicit provider. A Secret whose data changes (a rotation) is updated in place, not
+    // deleted and created again (the provider's default), which would leave pods that start in
+    // between without it. Render mode swaps where manifests go, nothing else.
+    const provider = new k8s.Provider(
+        "k8s",
+        { enableSecretMutable: true, ...(config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}) },
+        rootOptions,
+    );
     const opts = { ...rootOptions, providers: { kubernetes: provider } };
     const backend = storageBackend(config, naming, opts);
     const context: Omit<LabContext, "credentialsGeneration"> = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence };

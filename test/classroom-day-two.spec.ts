@@ -5,7 +5,7 @@ import * as assert from "assert";
 import type * as k8s from "@kubernetes/client-node";
 import { checkTable } from "../scripts/classroom/check";
 import { LabReading, describePlan, resetPlan } from "../scripts/classroom/reset";
-import { NamespaceReading, StudentHealth, VolumeUse, healthTable, labHealth } from "../scripts/classroom/status";
+import { NamespaceReading, StudentHealth, VolumeUse, healthTable, labHealth, studentState } from "../scripts/classroom/status";
 
 function pod(name: string, o: { ready?: boolean; restarts?: number; waiting?: string; job?: boolean; ns?: string } = {}): k8s.V1Pod {
     return {
@@ -60,6 +60,15 @@ describe("classroom status: the health of a lab (labHealth, healthTable)", () =>
         ], usage);
         assert.deepStrictEqual(h.lastWarning, { reason: "FailedMount", message: "FailedMount happened", object: "pod/postgres-sts-1", at: "2026-11-23T10:05:00.000Z" });
         assert.deepStrictEqual(h.volumes, [{ claim: "a", usedBytes: 150 * 2 ** 20, capacityBytes: 200 * 2 ** 20 }]);
+    });
+
+    it("calls a student absent when nothing of theirs runs (destroyed, claims kept), unhealthy when one lab is down", () => {
+        const kept = labHealth("workshop", ["bob-kubernetes-ws-2"], [reading({ claims: [claim("db-data")] })], new Map());
+        const running = labHealth("todo", ["bob-postgres"], [reading({ workloads: [{ kind: "StatefulSet", name: "postgres", replicas: 1 }], pods: [pod("postgres-0")], claims: [claim("postgres-pvc")] })], new Map());
+        assert.strictEqual(studentState([kept]), "absent");
+        assert.strictEqual(studentState([kept, running]), "unhealthy", "a lab whose workloads the student deleted is down, not absent");
+        assert.strictEqual(studentState([running]), "healthy");
+        assert.match(healthTable([{ id: "bob", state: "absent", labs: [kept] }]), /^bob +- +absent +nothing runs; 1 claim\(s\) kept in bob-kubernetes-ws-2$/m);
     });
 
     it("prints one row per student and lab, absent students, and why each unhealthy lab is", () => {

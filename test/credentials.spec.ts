@@ -93,6 +93,11 @@ describe("Credentials (labs:security:Credentials)", () => {
             assert.ok(podTemplates(objects(plain)).every((t) => t.annotations === undefined), "generation 0 adds no annotation: older stacks plan no change");
         });
 
+        it("updates a rotated Secret in place: the provider is told Secrets are mutable (its default replaces them)", async () => {
+            const [provider] = resourcesOfType(await run("dev"), "pulumi:providers:kubernetes");
+            assert.strictEqual(String(provider.inputs.enableSecretMutable), "true");
+        });
+
         it("makes each workload wait for the Secrets it reads, so a rotation restarts it only after they changed", async () => {
             const r = await run("dev", { moviesCatalogImage: "registry.example/catalog:1", workshopBackendImage: "registry.example/fastapi:1", customerBackendImage: "registry.example/java:1" });
             const waits = (type: string, name: string) => r.resources.find((x) => x.type.endsWith(type) && x.name === name)!.options.dependsOn ?? [];

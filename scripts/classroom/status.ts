@@ -33,7 +33,7 @@ export interface LabHealth {
 
 export interface StudentHealth {
     id: string;
-    /** absent: none of the student's namespaces is on the cluster. */
+    /** absent: no workload of the student's runs (no stack, or destroyed: claims it kept are listed in `labs`). */
     state: "healthy" | "unhealthy" | "absent";
     labs: LabHealth[];
     /** Why it could not be read, if it could not. */
@@ -55,6 +55,15 @@ function whyNotReady(p: k8s.V1Pod): string {
     const waiting = statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
     const terminated = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
     return `${p.metadata?.name}: ${waiting ?? terminated ?? (p.metadata?.deletionTimestamp ? "Terminating" : p.status?.phase ?? "Unknown")}`;
+}
+
+/**
+ * A student is absent when none of their labs runs anything (no stack; or destroyed, its
+ * kept claims left in their namespaces), healthy when every lab is.
+ */
+export function studentState(labs: LabHealth[]): StudentHealth["state"] {
+    if (labs.every((l) => l.pods.wanted === 0 && l.notReady.length === 0)) return "absent";
+    return labs.every((l) => l.healthy) ? "healthy" : "unhealthy";
 }
 
 /** The health of one lab from what its namespaces hold (pure: the table's logic). */
@@ -148,7 +157,7 @@ export async function classHealth(c: Cluster, students: Student[], parallel = 8)
     return read.map((r) => {
         if (r.error !== undefined) return { id: r.s.id, state: "unhealthy", labs: [], error: r.error };
         const labs = r.labs!.map((l, i) => labHealth(l, r.byLab![l]!, r.readings![i], usage));
-        return { id: r.s.id, state: labs.length === 0 ? "absent" : labs.every((l) => l.healthy) ? "healthy" : "unhealthy", labs };
+        return { id: r.s.id, state: studentState(labs), labs };
     });
 }
 
@@ -169,8 +178,10 @@ export function healthTable(students: StudentHealth[], now = Date.now()): string
     const head = ["student", "lab", "health", "pods ready", "claims bound", "volumes used", "restarts", "last warning"];
     const rows: string[][] = [];
     for (const s of students) {
-        if (s.labs.length === 0) {
-            rows.push([s.id, "-", s.error ? "unreadable" : "absent", "", "", "", "", s.error ?? "no namespaces of this student on the cluster"]);
+        if (s.state === "absent" || s.labs.length === 0) {
+            const kept = s.labs.reduce((a, l) => a + l.claims.total, 0);
+            const what = kept ? `nothing runs; ${kept} claim(s) kept in ${s.labs.flatMap((l) => l.namespaces).join(", ")}` : "no namespaces of this student on the cluster";
+            rows.push([s.id, "-", s.error ? "unreadable" : "absent", "", "", "", "", s.error ?? what]);
             continue;
         }
         for (const l of s.labs) {
@@ -191,7 +202,7 @@ export function healthTable(students: StudentHealth[], now = Date.now()): string
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))));
     const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
     const reasons = students.flatMap((s) =>
-        s.labs.filter((l) => !l.healthy).map((l) => {
+        s.labs.filter((l) => !l.healthy && s.state !== "absent").map((l) => {
             const why = [
                 ...(l.pods.wanted === 0 ? ["no workload wants a pod"] : []),
                 ...l.notReady,
