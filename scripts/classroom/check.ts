@@ -7,8 +7,8 @@ import * as path from "path";
 import { LAB_IDS, LabId } from "../../components/shared/naming";
 import { LabsConfig, parseConfig } from "../../stacks/config";
 import { flatStudentConfig, pool, readBase } from "./class";
-import { Cluster, errorText, exec, labNamespaces, operatorCluster, studentCluster, waitFor } from "./cluster";
-import { EXIT, RosterOptions, interruptible, labOption, rosterOptions, selectStudents } from "./common";
+import { Cluster, errorText, exec, isReady, labNamespaces, operatorCluster, studentCluster, waitFor, waitingReason } from "./cluster";
+import { EXIT, RosterOptions, interruptible, labOption, rosterOptions, selectStudents, tableLines } from "./common";
 import { Student } from "./roster";
 
 export interface CheckResult {
@@ -38,10 +38,8 @@ const TABLE = "state_labs_check";
 async function podReady(c: Cluster, ns: string, pod: string): Promise<true | string> {
     const p = await c.core.readNamespacedPod({ name: pod, namespace: ns }).catch(() => undefined);
     if (!p) return `${pod} does not exist`;
-    if (p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") && !p.metadata?.deletionTimestamp) return true;
-    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
-    const why = statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
-    return `${pod} is not Ready (${why ?? p.status?.phase})`;
+    if (isReady(p)) return true;
+    return `${pod} is not Ready (${waitingReason(p) ?? p.status?.phase})`;
 }
 
 async function mustBeReady(c: Cluster, ns: string, pods: string[]): Promise<void> {
@@ -213,10 +211,8 @@ async function checkStudent(op: Cluster, base: ReturnType<typeof readBase>, s: S
 export function checkTable(results: CheckResult[]): string {
     const head = ["student", "lab", "result", "time", "reason"];
     const rows = results.map((r) => [r.id, r.lab, r.pass ? "pass" : "FAIL", `${r.seconds.toFixed(1)}s`, r.reason]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))));
-    const fmt = (r: string[]) => r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join("  ").trimEnd();
     const passed = results.filter((r) => r.pass).length;
-    return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt), "", `${passed} of ${results.length} passed`].join("\n") + "\n";
+    return [...tableLines(head, rows), "", `${passed} of ${results.length} passed`].join("\n") + "\n";
 }
 
 interface CheckOptions extends RosterOptions {

@@ -57,6 +57,17 @@ export async function labNamespaces(c: Cluster, id: string): Promise<Partial<Rec
     return out;
 }
 
+/** Ready by its probes, and not on its way out. */
+export function isReady(p: k8s.V1Pod): boolean {
+    return !p.metadata?.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+}
+
+/** Why a container of the pod waits (CrashLoopBackOff, ImagePullBackOff, ...), the routine start-up wait aside. */
+export function waitingReason(p: k8s.V1Pod): string | undefined {
+    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+    return statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
+}
+
 export interface ExecResult {
     code: number;
     out: string;

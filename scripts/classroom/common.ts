@@ -85,13 +85,21 @@ function duration(s: number): string {
     return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(1)}s`;
 }
 
+/**
+ * Lines of a plain-text table: columns padded to their widest cell (the last column is not
+ * padded, so a long reason does not widen the table), a rule of dashes under the head.
+ */
+export function tableLines(head: string[], rows: string[][]): string[] {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))));
+    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+    return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)];
+}
+
 /** The summary of a Pulumi operation over a class: one row per student, why failures happened below. */
 export function table(results: StudentResult[]): string {
     const head = ["student", "result", "resources changed", "duration", "namespaces"];
     const rows = results.map((r) => [r.id, r.result, r.result === "ok" ? formatChanges(r.changes) : "", duration(r.seconds), r.namespaces.join(", ")]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))));
-    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
-    const lines = [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)];
+    const lines = tableLines(head, rows);
     const failures = results
         .filter((r) => r.result !== "ok" && r.result !== "absent")
         .map((r) => `${r.id}: ${r.result}: ${(r.detail ?? "").split("\n").join("\n    ")}${r.log ? `\n    log: ${r.log}` : ""}`);

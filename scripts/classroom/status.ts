@@ -6,8 +6,8 @@ import type * as k8s from "@kubernetes/client-node";
 import { Command } from "commander";
 import { LAB_IDS, LabId } from "../../components/shared/naming";
 import { pool } from "./class";
-import { Cluster, errorText, labNamespaces, operatorCluster } from "./cluster";
-import { EXIT, RosterOptions, interruptible, positive, rosterOptions, selectStudents } from "./common";
+import { Cluster, errorText, isReady, labNamespaces, operatorCluster, waitingReason } from "./cluster";
+import { EXIT, RosterOptions, interruptible, positive, rosterOptions, selectStudents, tableLines } from "./common";
 import { Student } from "./roster";
 
 export interface VolumeUse {
@@ -52,7 +52,7 @@ const when = (e: k8s.CoreV1Event) => new Date((e.lastTimestamp ?? e.eventTime ??
 
 function whyNotReady(p: k8s.V1Pod): string {
     const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
-    const waiting = statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
+    const waiting = waitingReason(p);
     const terminated = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
     return `${p.metadata?.name}: ${waiting ?? terminated ?? (p.metadata?.deletionTimestamp ? "Terminating" : p.status?.phase ?? "Unknown")}`;
 }
@@ -69,7 +69,7 @@ export function studentState(labs: LabHealth[]): StudentHealth["state"] {
 /** The health of one lab from what its namespaces hold (pure: the table's logic). */
 export function labHealth(lab: LabId, namespaces: string[], readings: NamespaceReading[], usage: Map<string, VolumeUse>): LabHealth {
     const pods = readings.flatMap((r) => r.pods).filter((p) => !p.metadata?.ownerReferences?.some((o) => o.kind === "Job"));
-    const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+    const ready = pods.filter(isReady);
     const wanted = readings.flatMap((r) => r.workloads).reduce((a, w) => a + w.replicas, 0);
     const claims = readings.flatMap((r) => r.claims);
     const restarts = pods
@@ -199,8 +199,6 @@ export function healthTable(students: StudentHealth[], now = Date.now()): string
             ]);
         }
     }
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === head.length - 1 ? 0 : r[i].length))));
-    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
     const reasons = students.flatMap((s) =>
         s.labs.filter((l) => !l.healthy && s.state !== "absent").map((l) => {
             const why = [
@@ -211,7 +209,7 @@ export function healthTable(students: StudentHealth[], now = Date.now()): string
             return `${s.id} ${l.lab}: ${why.join("; ") || `${l.pods.ready} of ${l.pods.wanted} pods Ready`}`;
         }),
     );
-    return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt), ...(reasons.length ? ["", ...reasons] : [])].join("\n") + "\n";
+    return [...tableLines(head, rows), ...(reasons.length ? ["", ...reasons] : [])].join("\n") + "\n";
 }
 
 interface StatusOptions extends RosterOptions {
