@@ -67,8 +67,11 @@ for (const stack of ["dev", "nfs"]) {
             }
             const workloads = a.objects.filter((o) => ["StatefulSet", "Deployment"].includes(o.kind));
             for (const w of workloads) {
-                const events = getJson(["events", "-n", w.metadata.namespace, "--field-selector", "reason=FailedCreate"]).items;
-                assert.deepStrictEqual(events.map((e: Obj) => e.message), [], `${w.metadata.name}: pods refused`);
+                const events = getJson(["events", "-n", w.metadata.namespace, "--field-selector", `reason=FailedCreate,involvedObject.name=${w.metadata.name}`]).items;
+                // Two pods admitted at once can race on the quota's usage: the loser gets an optimistic-lock
+                // conflict and the controller retries it. That is not a refusal; anything else is.
+                const refusals = events.map((e: Obj) => e.message).filter((m: string) => !/Operation cannot be fulfilled on resourcequotas .*the object has been modified/.test(m));
+                assert.deepStrictEqual(refusals, [], `${w.metadata.name}: pods refused`);
             }
         });
 
