@@ -65,13 +65,16 @@ for (const stack of ["dev", "nfs"]) {
                 assert.notStrictEqual(r.code, 0, `${ns}: a privileged pod was admitted`);
                 assert.match(r.stderr, /violates PodSecurity "(baseline|restricted):latest"/);
             }
-            const workloads = a.objects.filter((o) => ["StatefulSet", "Deployment"].includes(o.kind));
-            for (const w of workloads) {
-                const events = getJson(["events", "-n", w.metadata.namespace, "--field-selector", `reason=FailedCreate,involvedObject.name=${w.metadata.name}`]).items;
+            // Namespace-wide: a Deployment's refusals are events of its ReplicaSet, not of the Deployment.
+            const workloadNamespaces = new Set(a.objects.filter((o) => ["StatefulSet", "Deployment"].includes(o.kind)).map((o) => o.metadata.namespace));
+            for (const ns of workloadNamespaces) {
+                const events = getJson(["events", "-n", ns, "--field-selector", "reason=FailedCreate"]).items;
                 // Two pods admitted at once can race on the quota's usage: the loser gets an optimistic-lock
                 // conflict and the controller retries it. That is not a refusal; anything else is.
-                const refusals = events.map((e: Obj) => e.message).filter((m: string) => !/Operation cannot be fulfilled on resourcequotas .*the object has been modified/.test(m));
-                assert.deepStrictEqual(refusals, [], `${w.metadata.name}: pods refused`);
+                const refusals = events
+                    .map((e: Obj) => `${e.involvedObject.kind} ${e.involvedObject.name}: ${e.message}`)
+                    .filter((m: string) => !/Operation cannot be fulfilled on resourcequotas .*the object has been modified/.test(m));
+                assert.deepStrictEqual(refusals, [], `${ns}: pods refused`);
             }
         });
 
