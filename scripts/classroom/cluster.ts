@@ -62,10 +62,14 @@ export function isReady(p: k8s.V1Pod): boolean {
     return !p.metadata?.deletionTimestamp && !!p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
 }
 
+/** The statuses of the pod's init containers, then of its containers. */
+export function containerStatuses(p: k8s.V1Pod): k8s.V1ContainerStatus[] {
+    return [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+}
+
 /** Why a container of the pod waits (CrashLoopBackOff, ImagePullBackOff, ...), the routine start-up wait aside. */
 export function waitingReason(p: k8s.V1Pod): string | undefined {
-    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
-    return statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
+    return containerStatuses(p).find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
 }
 
 export interface ExecResult {

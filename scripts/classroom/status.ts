@@ -6,7 +6,7 @@ import type * as k8s from "@kubernetes/client-node";
 import { Command } from "commander";
 import { LAB_IDS, LabId } from "../../components/shared/naming";
 import { pool } from "./class";
-import { Cluster, errorText, isReady, labNamespaces, operatorCluster, waitingReason } from "./cluster";
+import { Cluster, containerStatuses, errorText, isReady, labNamespaces, operatorCluster, waitingReason } from "./cluster";
 import { EXIT, RosterOptions, interruptible, positive, rosterOptions, selectStudents, tableLines } from "./common";
 import { Student } from "./roster";
 
@@ -51,9 +51,8 @@ export interface NamespaceReading {
 const when = (e: k8s.CoreV1Event) => new Date((e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0) as string | Date).getTime();
 
 function whyNotReady(p: k8s.V1Pod): string {
-    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
     const waiting = waitingReason(p);
-    const terminated = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
+    const terminated = containerStatuses(p).find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
     return `${p.metadata?.name}: ${waiting ?? terminated ?? (p.metadata?.deletionTimestamp ? "Terminating" : p.status?.phase ?? "Unknown")}`;
 }
 
@@ -73,7 +72,7 @@ export function labHealth(lab: LabId, namespaces: string[], readings: NamespaceR
     const wanted = readings.flatMap((r) => r.workloads).reduce((a, w) => a + w.replicas, 0);
     const claims = readings.flatMap((r) => r.claims);
     const restarts = pods
-        .flatMap((p) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])])
+        .flatMap(containerStatuses)
         .reduce((a, s) => a + (s.restartCount ?? 0), 0);
     const last = readings.flatMap((r) => r.warnings).sort((a, b) => when(b) - when(a))[0];
     const bound = claims.filter((c) => c.status?.phase === "Bound").length;
