@@ -3,6 +3,8 @@
 // fresh local control plane. scripts/cluster/test.sh sources scripts/engine/env.sh first
 // (offline: file backend, passphrase secrets, no downloads) and sets KUBECONFIG.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { Applied, Obj, PulumiRun, getJson, inNamespaces, kubectl, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
 
 const STACKS = ["dev", "nfs"];
@@ -73,6 +75,22 @@ describe("engine: pulumi up of every stack against the local control plane", fun
         }
         const again = must("dev", "up", "--yes", "--skip-preview");
         figures.push(`pulumi up dev, nothing to change: ${again.seconds.toFixed(1)} s`);
+    });
+
+    it("does not type-check at deploy time: a type error alone does not stop a preview, and an edit is deployed without a rebuild step", () => {
+        const index = path.join(WORK, "stacks", "index.ts");
+        const original = fs.readFileSync(index, "utf8");
+        const edited = original.replace("export = program(loadConfig());", 'const typeOnly: number = "a type error" as unknown as string;\nexport = { ...program(loadConfig()), typeOnly };');
+        assert.notStrictEqual(edited, original);
+        fs.writeFileSync(index, edited);
+        try {
+            const r = must("dev", "preview", "--diff");
+            assert.doesNotMatch(r.stdout + r.stderr, /TS2322|error TS/);
+            assert.match(r.stdout, /typeOnly\s*:\s*"a type error"/, "the edited program, not a stale bin/, was run");
+        } finally {
+            fs.writeFileSync(index, original);
+        }
+        must("dev", "preview", "--expect-no-changes");
     });
 
     it("keeps generated passwords secret in the state and in the outputs", () => {
