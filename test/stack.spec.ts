@@ -103,6 +103,14 @@ for (const stack of STACK_FILES) {
                 }
             });
 
+            it("awaits the workloads, not the ClusterIP Services in front of them (the provider would hold each 10 s)", () => {
+                for (const svc of ofKind(objs, "Service").filter((v) => v.spec.type === "ClusterIP")) {
+                    assert.strictEqual(svc.metadata.annotations?.["pulumi.com/skipAwait"], "true", `${svc.metadata.namespace}/${svc.metadata.name}`);
+                    const workload = pods(objs).find((p) => p.namespace === svc.metadata.namespace && selects(svc.spec.selector, p.labels))?.owner;
+                    assert.ok(workload && workload.metadata.annotations?.["pulumi.com/skipAwait"] === undefined, `${svc.metadata.name}: no awaited workload behind it`);
+                }
+            });
+
             it("creates the namespace of every namespaced object", () => {
                 const namespaces = new Set(ofKind(objs, "Namespace").map((n) => n.metadata.name));
                 for (const o of objs.filter((x) => !isClusterScoped(x.kind))) {

@@ -89,20 +89,3 @@ export function growClaims(
         statefulSet,
     );
 }
-
-/** The headless Service that gives a StatefulSet's pods stable DNS names; its name is literal. */
-export function headlessService(
-    name: string,
-    a: { serviceName: string; namespace: pulumi.Input<string>; labels: Labels; selector: Labels; ports: k8s.types.input.core.v1.ServicePort[] },
-    parent: pulumi.Resource,
-): k8s.core.v1.Service {
-    return new k8s.core.v1.Service(
-        name,
-        {
-            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels },
-            // pods resolve before they are ready: replication and replica-set members find each other
-            spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: a.selector, ports: a.ports },
-        },
-        { parent },
-    );
-}

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
+import { clientService, headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
 import { volumePermissionsContainer } from "../storage/volume-permissions";
 
@@ -53,11 +54,7 @@ export class Grafana extends pulumi.ComponentResource {
         const ns = args.namespace;
         const ports = [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }];
         const headless = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
-        this.service = new k8s.core.v1.Service(
-            name,
-            { metadata: { name: args.name, namespace: ns, labels }, spec: { type: "ClusterIP", selector, ports } },
-            { parent: this },
-        );
+        this.service = clientService(name, { serviceName: args.name, namespace: ns, labels, selector, ports }, this);
         const templates: ClaimTemplateArgs = {
             backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
         };

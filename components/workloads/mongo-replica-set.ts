@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
+import { headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
 import { volumePermissionsContainer } from "../storage/volume-permissions";
 

@@ -4,7 +4,8 @@ import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, headlessService, statefulSetOptions } from "../storage/stateful-storage";
+import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
+import { clientService, headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
 import { volumePermissionsContainer } from "../storage/volume-permissions";
 
@@ -162,19 +163,11 @@ export class Postgres extends pulumi.ComponentResource {
         this.headlessService = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         // With replication the client Service is read-write: only the primary, pod <name>-0.
         const primary = replication ? { ...selector, "statefulset.kubernetes.io/pod-name": `${args.name}-0` } : selector;
-        this.service = new k8s.core.v1.Service(
-            name,
-            { metadata: { name: args.serviceName, namespace: ns, labels }, spec: { type: "ClusterIP", selector: primary, ports } },
-            { parent: this },
-        );
+        this.service = clientService(name, { serviceName: args.serviceName, namespace: ns, labels, selector: primary, ports }, this);
         if (replication) {
             // Every member answers reads (standbys in hot standby), as in the Kubernetes
             // replicated MySQL tutorial; a Service selector cannot exclude ordinal 0.
-            this.readService = new k8s.core.v1.Service(
-                `${name}-read`,
-                { metadata: { name: replication.readServiceName, namespace: ns, labels }, spec: { type: "ClusterIP", selector, ports } },
-                { parent: this },
-            );
+            this.readService = clientService(`${name}-read`, { serviceName: replication.readServiceName, namespace: ns, labels, selector, ports }, this);
         }
 
         const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS } from "../shared/resources";
+import { clientService } from "./services";
 
 export interface WebAppArgs {
     lab: LabId;
@@ -71,14 +72,7 @@ export class WebApp extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [...(args.dependsOn ?? []), ...credentials.map((c) => c.secret)] },
         );
-        this.service = new k8s.core.v1.Service(
-            name,
-            {
-                metadata: { name: args.name, namespace: args.namespace, labels },
-                spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] },
-            },
-            { parent: this },
-        );
+        this.service = clientService(name, { serviceName: args.name, namespace: args.namespace, labels, selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] }, this);
         this.port = args.port;
         this.host = pulumi.output(args.namespace).apply((ns) => serviceHost(args.name, ns));
         this.registerOutputs({ deployment: this.deployment.metadata.name, service: this.service.metadata.name });

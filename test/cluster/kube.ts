@@ -118,6 +118,15 @@ export async function waitBoundAndReady(a: Applied): Promise<void> {
         const bad = inNamespaces("job", a.namespaces).filter((j) => !(j.status.succeeded >= 1));
         return bad.length === 0 ? true : bad.map((j) => j.metadata.name).join(", ");
     });
+    // The stack does not await its ClusterIP Services (components/workloads/services.ts): here
+    // every Service with a selector is shown to route to a Ready pod.
+    await until("Services with ready endpoints", () => {
+        const slices = inNamespaces("endpointslice", a.namespaces);
+        const routed = (svc: Obj) =>
+            slices.some((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name && (s.endpoints ?? []).some((e: Obj) => e.conditions?.ready));
+        const bad = a.objects.filter((o) => o.kind === "Service" && o.spec.selector).filter((svc) => !routed(svc));
+        return bad.length === 0 ? true : bad.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(", ");
+    });
 }
 
 /**
