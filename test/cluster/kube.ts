@@ -1,6 +1,6 @@
 // kubectl-level helpers shared by the cluster suites.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -157,6 +157,42 @@ export function processTree(pid: number): number[] {
         queue.push(...(children.get(p) ?? []));
     }
     return tree;
+}
+
+/** Resident memory of a process in bytes (0 once it is gone). */
+function rssBytes(pid: number): number {
+    try {
+        const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+        return 0;
+    }
+}
+
+export interface MeasuredRun extends PulumiRun {
+    /** The largest sum of resident memory over the process and everything it started, sampled every 250 ms. */
+    peakRssBytes: number;
+}
+
+/** Runs a command like `run`, without blocking, sampling the summed RSS of its process tree. */
+export function runMeasured(command: string, args: string[], options: { cwd?: string } = {}): Promise<MeasuredRun> {
+    const t0 = Date.now();
+    const child = spawn(command, args, { env: process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    let peakRssBytes = 0;
+    const sample = setInterval(() => {
+        const sum = processTree(child.pid!).reduce((n, pid) => n + rssBytes(pid), 0);
+        peakRssBytes = Math.max(peakRssBytes, sum);
+    }, 250);
+    return new Promise((resolve) => {
+        child.on("close", (code) => {
+            clearInterval(sample);
+            resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000, peakRssBytes });
+        });
+    });
 }
 
 /** Whether a process is still running (a zombie counts as gone). */
