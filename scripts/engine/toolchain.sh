@@ -7,7 +7,8 @@
 # Produces, in "$LABS_TOOLCHAIN_DIR/bin" (default ~/.cache/state-labs/toolchain/bin,
 # the same cache as scripts/cluster/toolchain.sh):
 #   pulumi                      CLI + engine     github.com/pulumi/pulumi/pkg/v3 (cmd/pulumi)
-#   pulumi-language-nodejs      language host    github.com/pulumi/pulumi/sdk/v3 (nodejs/cmd/pulumi-language-nodejs)
+#   pulumi-language-nodejs      options shim     scripts/engine/nodejs-host-options (see below)
+#   pulumi-language-nodejs-host language host    github.com/pulumi/pulumi/sdk/v3 (nodejs/cmd/pulumi-language-nodejs)
 #   pulumi-resource-kubernetes  provider         github.com/pulumi/pulumi-kubernetes/provider/v4
 #   pulumi-resource-random      provider         STAND-IN built from scripts/engine/random-standin
 #                                                (see below: the real one is not on the proxy)
@@ -148,8 +149,8 @@ if is_fresh "$name" "$what"; then report "$name" "$what" cached; else
   finish_build "$name" "$what" "$what"
 fi
 
-# --- pulumi-language-nodejs -------------------------------------------------
-name=pulumi-language-nodejs; what="github.com/pulumi/pulumi/sdk/v3@$NODEJS_HOST_SDK_VERSION"
+# --- pulumi-language-nodejs-host --------------------------------------------
+name=pulumi-language-nodejs-host; what="github.com/pulumi/pulumi/sdk/v3@$NODEJS_HOST_SDK_VERSION"
 if is_fresh "$name" "$what"; then report "$name" "$what" cached; else
   start_build "$name" "$what"; : >"$LOG_DIR/$name.log"
   up="$(mod_dir "$what")"; [[ -f "$up/go.mod" ]] || die "no go.mod for $what"
@@ -160,6 +161,24 @@ if is_fresh "$name" "$what"; then report "$name" "$what" cached; else
   go_build "$name" "$SRC_DIR/pulumi-language-nodejs-$NODEJS_HOST_SDK_VERSION" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
     "-X $SDK_VERSION_PKG.Version=$NODEJS_HOST_SDK_VERSION"
+  finish_build "$name" "$what" "$what"
+fi
+
+# --- pulumi-language-nodejs (options shim) ----------------------------------
+# The v3.68 host reads Pulumi.yaml's runtime options (typescript, tsconfig,
+# nodeargs) as flags; CLI v3.259 sends them over RPC only. The shim is what the
+# CLI starts: it reads the project's options and execs the host with them.
+name=pulumi-language-nodejs
+srchash="$(sha256sum <"$HERE/nodejs-host-options/main.go" | cut -c1-12)"
+what="state-labs nodejs-host-options (src $srchash) on sdk/v3@$PULUMI_VERSION"
+if is_fresh "$name" "$what"; then report "$name" "$what" cached; else
+  start_build "$name" "$what"; : >"$LOG_DIR/$name.log"
+  sdk_up="$(mod_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
+  wdir="$SRC_DIR/pulumi-nodejs-host-options"
+  write_wrapper "$wdir" "$sdk_up/go.mod" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
+    "$(nonlocal_replaces "$sdk_up/go.mod")"
+  mkdir -p "$wdir/cmd"; cp "$HERE/nodejs-host-options/main.go" "$wdir/cmd/main.go"
+  go_build "$name" "$wdir" ./cmd ""
   finish_build "$name" "$what" "$what"
 fi
 
@@ -225,7 +244,7 @@ fi
 "$BIN_DIR/pulumi" version >/dev/null 2>&1 || die "$BIN_DIR/pulumi does not run ('pulumi version' failed)"
 got="$("$BIN_DIR/pulumi" version)"
 [[ "$got" == "$PULUMI_VERSION" ]] || die "pulumi version says '$got', expected $PULUMI_VERSION"
-for b in pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random; do
+for b in pulumi-language-nodejs pulumi-language-nodejs-host pulumi-resource-kubernetes pulumi-resource-random; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing"
 done
 "$BIN_DIR/pulumi-resource-random" --version >/dev/null 2>&1 || die "$BIN_DIR/pulumi-resource-random does not run"
