@@ -1,6 +1,6 @@
 // One Pulumi stack per student, driven through the Automation API against this project: the
 // same program and stack files as a plain `pulumi up`, with the student's id as the prefix.
-import { EngineEvent, LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, LocalWorkspaceOptions, OutputMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -45,6 +45,17 @@ export class ClassError extends Error {
 }
 
 const ENV = { PULUMI_SKIP_UPDATE_CHECK: "true" };
+
+/**
+ * The options every workspace is opened with. The Automation API runs `pulumi version` for
+ * each LocalWorkspace it opens unless given the CLI: one check per process, not one per
+ * student and step.
+ */
+let cli: Promise<PulumiCommand> | undefined;
+async function workspaceOptions(): Promise<LocalWorkspaceOptions> {
+    cli ??= PulumiCommand.get();
+    return { envVars: ENV, pulumiCommand: await cli };
+}
 
 /** Base config of the class: the stack file's plain values; `secure:` ones are read decrypted from the base stack. */
 export interface BaseConfig {
@@ -189,7 +200,7 @@ async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOut
 
 async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Record<string, string>, student: Student): Promise<Stack> {
     const name = stackName(student.id);
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: options.workDir }, { envVars: ENV });
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: options.workDir }, await workspaceOptions());
     const ws = stack.workspace as LocalWorkspace;
     // The base's config, exactly, plus the prefix: the class stays in step with its stack file.
     const settings = await ws.stackSettings(name);
@@ -203,7 +214,7 @@ async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Re
 
 /** The project's workspace, as every classroom command opens it, its file backend repaired. */
 export async function workspace(workDir: string): Promise<LocalWorkspace> {
-    const ws = await LocalWorkspace.create({ workDir, envVars: ENV });
+    const ws = await LocalWorkspace.create({ workDir, ...(await workspaceOptions()) });
     for (const f of repairFileBackend((await ws.whoAmI()).url ?? "")) {
         process.stderr.write(`classroom: removed ${f}: empty, left by a run killed while saving its state\n`);
     }
@@ -236,8 +247,8 @@ export async function existingStacks(ws: LocalWorkspace): Promise<Set<string>> {
     return new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()!));
 }
 
-function selectStack(workDir: string, stackName: string): Promise<Stack> {
-    return LocalWorkspace.selectStack({ stackName, workDir }, { envVars: ENV });
+async function selectStack(workDir: string, stackName: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName, workDir }, await workspaceOptions());
 }
 
 /**
