@@ -13,9 +13,31 @@ export function withConfig(stack: string, overrides: Record<string, unknown> = {
     return config;
 }
 
-export async function run(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
-    const r = await runStack(withConfig(stack, overrides), stack);
-    if (r.error) throw r.error;
+function deepFreeze<T>(o: T): T {
+    if (o && typeof o === "object" && !Object.isFrozen(o)) {
+        Object.freeze(o);
+        for (const v of Object.values(o)) deepFreeze(v);
+    }
+    return o;
+}
+
+const runs = new Map<string, Promise<StackRun>>();
+
+/**
+ * The program under mocks with a stack file's config and overrides. The same config gives the
+ * same run, so each is made once per mocha process and shared by the specs that ask for it;
+ * frozen, so a spec that changed it would fail instead of changing what the next one sees.
+ */
+export function run(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRun> {
+    const key = JSON.stringify([stack, overrides]);
+    let r = runs.get(key);
+    if (!r) {
+        r = runStack(withConfig(stack, overrides), stack).then((x) => {
+            if (x.error) throw x.error;
+            return deepFreeze(x);
+        });
+        runs.set(key, r);
+    }
     return r;
 }
 
