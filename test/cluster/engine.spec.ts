@@ -77,16 +77,21 @@ describe("engine: pulumi up of every stack against the local control plane", fun
         figures.push(`pulumi up dev, nothing to change: ${again.seconds.toFixed(1)} s`);
     });
 
-    it("does not type-check at deploy time: a type error alone does not stop a preview, and an edit is deployed without a rebuild step", () => {
+    it("does not type-check at deploy time: a type error alone does not stop a preview, an edit is deployed without a rebuild step, and no ts-node is loaded", () => {
         const index = path.join(WORK, "stacks", "index.ts");
         const original = fs.readFileSync(index, "utf8");
-        const edited = original.replace("export = program(loadConfig());", 'const typeOnly: number = "a type error" as unknown as string;\nexport = { ...program(loadConfig()), typeOnly };');
+        // tsHook: whether the program's process has a .ts loader (ts-node's), i.e. whether Pulumi.yaml's typescript: false reached the host
+        const edited = original.replace(
+            "export = program(loadConfig());",
+            'const typeOnly: number = "a type error" as unknown as string;\nexport = { ...program(loadConfig()), typeOnly, tsHook: typeof require.extensions[".ts"] };',
+        );
         assert.notStrictEqual(edited, original);
         fs.writeFileSync(index, edited);
         try {
             const r = must("dev", "preview", "--diff");
             assert.doesNotMatch(r.stdout + r.stderr, /TS2322|error TS/);
             assert.match(r.stdout, /typeOnly\s*:\s*"a type error"/, "the edited program, not a stale bin/, was run");
+            assert.match(r.stdout, /tsHook\s*:\s*"undefined"/, "the program ran as JavaScript with no ts-node hook");
         } finally {
             fs.writeFileSync(index, original);
         }
