@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseQuantity } from "../components/shared/quantity";
-import { CLASSROOM, getJson, kubectl, projectCopy, renderAndApply, runMeasured, waitBoundAndReady } from "../test/cluster/kube";
+import { execFileSync } from "child_process";
+import { CLASSROOM, cpuOf, getJson, kubectl, projectCopy, renderAndApply, runMeasured, waitBoundAndReady } from "../test/cluster/kube";
 import { REPO_ROOT } from "./mock-runtime";
 import { gi, mi } from "./footprint";
 
@@ -19,6 +20,28 @@ async function classroom(work: string, ...args: string[]) {
     const r = await runMeasured(process.execPath, [...CLASSROOM, ...args, "--dir", work, "--json"], { cwd: REPO_ROOT });
     if (r.code !== 0) throw new Error(`classroom ${args.join(" ")} exited ${r.code}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     return { ...r, results: JSON.parse(r.stdout) as { id: string; result: string; namespaces: string[] }[] };
+}
+
+/** CPU seconds the local control plane's processes (API server, etcd, controllers, kwok) have used so far. */
+function controlPlaneCpu(): number {
+    const cluster = `/clusters/${process.env.LABS_CLUSTER_NAME}/`;
+    let pids: number[] = [];
+    try {
+        pids = execFileSync("pgrep", ["-f", cluster], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+    } catch {
+        // none
+    }
+    return pids.reduce((n, pid) => n + (cpuOf(pid)?.seconds ?? 0), 0);
+}
+
+/** Where a class run's CPU went: its own processes by program, then the control plane's. */
+function cpuLines(byCommand: Record<string, number>, controlPlane: number, students: number): string[] {
+    const rows = Object.entries(byCommand).sort((a, b) => b[1] - a[1]);
+    const total = rows.reduce((n, [, s]) => n + s, 0);
+    return [
+        `    CPU of the class run: ${total.toFixed(0)} s (${(total / students).toFixed(1)} s per student), control plane ${controlPlane.toFixed(0)} s (${(controlPlane / students).toFixed(1)} s per student); by program:`,
+        ...rows.filter(([, sec]) => sec >= 0.05 * total).map(([c, sec]) => `      ${sec.toFixed(0).padStart(5)} s  ${c}`),
+    ];
 }
 
 const pct = (used: number, hard: number) => `${((100 * used) / hard).toFixed(0)}%`;
@@ -70,13 +93,16 @@ async function main(): Promise<void> {
         for (const parallel of PARALLEL) {
             const roster = path.join(work, `class-${size}-${parallel}.yaml`);
             fs.writeFileSync(roster, `students:\n${Array.from({ length: size }, (_, i) => `  - s${size}p${parallel}-${i + 1}`).join("\n")}\n`);
+            const cp0 = controlPlaneCpu();
             const up = await classroom(work, "up", "--roster", roster, "--base", "bench", "--parallel", String(parallel));
+            const controlPlane = controlPlaneCpu() - cp0;
             const failed = up.results.filter((r) => r.result !== "ok");
             const goal = size * kubectlSeconds;
             const verdict = `${up.seconds <= goal ? "met" : "NOT met"} (<= ${goal.toFixed(0)} s), ${up.peakRssBytes <= 3 * GIB ? "met" : "NOT met"}`;
             console.log(
                 `  ${String(size).padStart(8)}  ${String(parallel).padStart(8)}  ${up.seconds.toFixed(1).padStart(7)} s  ${(up.seconds / size).toFixed(1).padStart(9)} s  ${(up.peakRssBytes / GIB).toFixed(2).padStart(11)} GiB  ${verdict}${failed.length ? `; FAILED: ${failed.map((f) => f.id).join(", ")}` : ""}`,
             );
+            for (const line of cpuLines(up.cpuByCommand, controlPlane, size)) console.log(line);
             if (!footprintShown && failed.length === 0) {
                 console.log("  one student's footprint, as the API server counts it (ResourceQuota status), against each namespace's quota:");
                 footprint(up.results[0].namespaces);

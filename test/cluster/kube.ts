@@ -169,9 +169,27 @@ function rssBytes(pid: number): number {
     }
 }
 
+/** CPU seconds (user + system) a process has used so far, and its program's name; undefined once it is gone. */
+export function cpuOf(pid: number): { seconds: number; command: string } | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        // node runs scripts: name it after the script (the Pulumi program, ts-node, mocha...)
+        const script = path.basename(argv[0]) === "node" ? argv.slice(1).find((a) => !a.startsWith("-")) : undefined;
+        const command = script ? `node ${script.split("node_modules/").pop()}` : path.basename(argv[0]);
+        return { seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, command };
+    } catch {
+        return undefined;
+    }
+}
+const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux architecture node runs on
+
 export interface MeasuredRun extends PulumiRun {
     /** The largest sum of resident memory over the process and everything it started, sampled every 250 ms. */
     peakRssBytes: number;
+    /** CPU seconds of the process and everything it started, by program (last sample of each process). */
+    cpuByCommand: Record<string, number>;
 }
 
 /** Runs a command like `run`, without blocking, sampling the summed RSS of its process tree. */
@@ -183,14 +201,21 @@ export function runMeasured(command: string, args: string[], options: { cwd?: st
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     let peakRssBytes = 0;
+    const cpu = new Map<number, { seconds: number; command: string }>();
     const sample = setInterval(() => {
-        const sum = processTree(child.pid!).reduce((n, pid) => n + rssBytes(pid), 0);
-        peakRssBytes = Math.max(peakRssBytes, sum);
+        const tree = processTree(child.pid!);
+        peakRssBytes = Math.max(peakRssBytes, tree.reduce((n, pid) => n + rssBytes(pid), 0));
+        for (const pid of tree) {
+            const c = cpuOf(pid);
+            if (c) cpu.set(pid, c);
+        }
     }, 250);
     return new Promise((resolve) => {
         child.on("close", (code) => {
             clearInterval(sample);
-            resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000, peakRssBytes });
+            const cpuByCommand: Record<string, number> = {};
+            for (const { seconds, command } of cpu.values()) cpuByCommand[command] = (cpuByCommand[command] ?? 0) + seconds;
+            resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000, peakRssBytes, cpuByCommand });
         });
     });
 }
