@@ -207,7 +207,8 @@ export function runMeasured(command: string, args: string[], options: { cwd?: st
         peakRssBytes = Math.max(peakRssBytes, tree.reduce((n, pid) => n + rssBytes(pid), 0));
         for (const pid of tree) {
             const c = cpuOf(pid);
-            if (c) cpu.set(pid, c);
+            // an exiting process has no command line any more: keep the name it had
+            if (c) cpu.set(pid, { seconds: c.seconds, command: c.command || (cpu.get(pid)?.command ?? "(exited)") });
         }
     }, 250);
     return new Promise((resolve) => {
