@@ -132,6 +132,22 @@ go_build() { # name wrapper-dir package ldflags  (output: $BIN_DIR/.name.tmp, lo
     die "build of $name failed; full log: $logf"
   fi
 }
+# A small Go program of ours (scripts/engine/<dir>/main.go), built on the sdk/v3 the CLI uses.
+build_ours() { # name dir ldflags stamp-suffix
+  local name="$1" dir="$2" ldflags="$3" srchash what stamp sdk_up wdir
+  srchash="$(sha256sum <"$HERE/$dir/main.go" | cut -c1-12)"
+  what="state-labs $dir (src $srchash) on sdk/v3@$PULUMI_VERSION"
+  stamp="$what$4"
+  if is_fresh "$name" "$stamp"; then report "$name" "$what" cached; return; fi
+  start_build "$name" "$what"; : >"$LOG_DIR/$name.log"
+  sdk_up="$(mod_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
+  wdir="$SRC_DIR/pulumi-$dir"
+  write_wrapper "$wdir" "$sdk_up/go.mod" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
+    "$(nonlocal_replaces "$sdk_up/go.mod")"
+  mkdir -p "$wdir/cmd"; cp "$HERE/$dir/main.go" "$wdir/cmd/main.go"
+  go_build "$name" "$wdir" ./cmd "$ldflags"
+  finish_build "$name" "$what" "$stamp"
+}
 
 SDK_VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version"
 
@@ -168,19 +184,7 @@ fi
 # The v3.68 host reads Pulumi.yaml's runtime options (typescript, tsconfig,
 # nodeargs) as flags; CLI v3.259 sends them over RPC only. The shim is what the
 # CLI starts: it reads the project's options and execs the host with them.
-name=pulumi-language-nodejs
-srchash="$(sha256sum <"$HERE/nodejs-host-options/main.go" | cut -c1-12)"
-what="state-labs nodejs-host-options (src $srchash) on sdk/v3@$PULUMI_VERSION"
-if is_fresh "$name" "$what"; then report "$name" "$what" cached; else
-  start_build "$name" "$what"; : >"$LOG_DIR/$name.log"
-  sdk_up="$(mod_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
-  wdir="$SRC_DIR/pulumi-nodejs-host-options"
-  write_wrapper "$wdir" "$sdk_up/go.mod" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
-    "$(nonlocal_replaces "$sdk_up/go.mod")"
-  mkdir -p "$wdir/cmd"; cp "$HERE/nodejs-host-options/main.go" "$wdir/cmd/main.go"
-  go_build "$name" "$wdir" ./cmd ""
-  finish_build "$name" "$what" "$what"
-fi
+build_ours pulumi-language-nodejs nodejs-host-options "" ""
 
 # --- pulumi-resource-kubernetes ---------------------------------------------
 name=pulumi-resource-kubernetes; what="github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_VERSION"
@@ -225,20 +229,7 @@ fi
 # pulumi-terraform-bridge is served by the proxy here. random-standin/ is a
 # small provider of ours (RandomPassword, RandomString) built on the sdk/v3
 # the CLI uses, answering as random $RANDOM_PLUGIN_VERSION.
-name=pulumi-resource-random
-srchash="$(sha256sum <"$HERE/random-standin/main.go" | cut -c1-12)"
-what="state-labs random-standin (src $srchash) on sdk/v3@$PULUMI_VERSION"
-stamp="$what as $RANDOM_PLUGIN_VERSION"
-if is_fresh "$name" "$stamp"; then report "$name" "$what" cached; else
-  start_build "$name" "$what"; : >"$LOG_DIR/$name.log"
-  sdk_up="$(mod_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")"
-  wdir="$SRC_DIR/pulumi-random-standin"
-  write_wrapper "$wdir" "$sdk_up/go.mod" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION" \
-    "$(nonlocal_replaces "$sdk_up/go.mod")"
-  mkdir -p "$wdir/cmd"; cp "$HERE/random-standin/main.go" "$wdir/cmd/main.go"
-  go_build "$name" "$wdir" ./cmd "-X main.version=$RANDOM_PLUGIN_VERSION"
-  finish_build "$name" "$what" "$stamp"
-fi
+build_ours pulumi-resource-random random-standin "-X main.version=$RANDOM_PLUGIN_VERSION" " as $RANDOM_PLUGIN_VERSION"
 
 # --- sanity -----------------------------------------------------------------
 "$BIN_DIR/pulumi" version >/dev/null 2>&1 || die "$BIN_DIR/pulumi does not run ('pulumi version' failed)"
