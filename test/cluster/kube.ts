@@ -48,7 +48,7 @@ export function getJson(args: string[]): Obj {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns true (bounded by WAIT_MS); the last reason is the failure. */
-export async function until(what: string, check: () => true | string): Promise<void> {
+export async function until(what: string, check: () => true | string, intervalMs = 1000): Promise<void> {
     const deadline = Date.now() + WAIT_MS;
     let reason = "";
     for (;;) {
@@ -56,7 +56,7 @@ export async function until(what: string, check: () => true | string): Promise<v
         if (r === true) return;
         reason = r;
         if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${reason}`);
-        await sleep(1000);
+        await sleep(intervalMs);
     }
 }
 
@@ -98,35 +98,40 @@ export function inNamespaces(kind: string, namespaces: string[]): Obj[] {
     return namespaces.flatMap((ns) => getJson([kind, "-n", ns]).items);
 }
 
-export async function waitBoundAndReady(a: Applied): Promise<void> {
-    await until("claims Bound", () => {
-        const pending = inNamespaces("pvc", a.namespaces).filter((c) => c.status.phase !== "Bound");
-        const expected = a.objects.filter((o) => o.kind === "StatefulSet").reduce((n, s) => n + (s.spec.volumeClaimTemplates?.length ?? 0) * s.spec.replicas, 0) +
-            a.objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
-        const all = inNamespaces("pvc", a.namespaces).length;
-        return pending.length === 0 && all === expected ? true : `${all}/${expected} claims, pending: ${pending.map((c) => c.metadata.name).join(",")}`;
-    });
-    await until("StatefulSets ready", () => {
-        const bad = inNamespaces("statefulset", a.namespaces).filter((s) => s.status.readyReplicas !== s.spec.replicas);
-        return bad.length === 0 ? true : bad.map((s) => `${s.metadata.name} ${s.status.readyReplicas ?? 0}/${s.spec.replicas}`).join(", ");
-    });
-    await until("Deployments available", () => {
-        const bad = inNamespaces("deployment", a.namespaces).filter((d) => d.status.availableReplicas !== d.spec.replicas);
-        return bad.length === 0 ? true : bad.map((d) => d.metadata.name).join(", ");
-    });
-    await until("Jobs complete", () => {
-        const bad = inNamespaces("job", a.namespaces).filter((j) => !(j.status.succeeded >= 1));
-        return bad.length === 0 ? true : bad.map((j) => j.metadata.name).join(", ");
-    });
+/**
+ * What keeps the applied objects from being ready, or true: every claim Bound, StatefulSet
+ * ready, Deployment available, Job complete, and every Service with a selector routing to a
+ * Ready pod. One list call for all of it, so the benches' kubectl baseline is not slowed by
+ * its own checking.
+ */
+export function readiness(a: Applied): true | string {
+    const inScope = new Set(a.namespaces);
+    const all: Obj[] = getJson(["persistentvolumeclaims,statefulsets,deployments,jobs,endpointslices", "--all-namespaces"]).items.filter((o: Obj) => inScope.has(o.metadata.namespace));
+    const of = (kind: string) => all.filter((o) => o.kind === kind);
+    const problems: string[] = [];
+    const claims = of("PersistentVolumeClaim");
+    const expected = a.objects.filter((o) => o.kind === "StatefulSet").reduce((n, s) => n + (s.spec.volumeClaimTemplates?.length ?? 0) * s.spec.replicas, 0) +
+        a.objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
+    const pending = claims.filter((c) => c.status.phase !== "Bound");
+    if (pending.length > 0 || claims.length !== expected) problems.push(`claims ${claims.length}/${expected}, pending: ${pending.map((c) => c.metadata.name).join(",")}`);
+    const sts = of("StatefulSet").filter((s) => s.status.readyReplicas !== s.spec.replicas);
+    if (sts.length > 0) problems.push(`StatefulSets not ready: ${sts.map((s) => `${s.metadata.name} ${s.status.readyReplicas ?? 0}/${s.spec.replicas}`).join(", ")}`);
+    const deployments = of("Deployment").filter((d) => d.status.availableReplicas !== d.spec.replicas);
+    if (deployments.length > 0) problems.push(`Deployments not available: ${deployments.map((d) => d.metadata.name).join(", ")}`);
+    const jobs = of("Job").filter((j) => !(j.status.succeeded >= 1));
+    if (jobs.length > 0) problems.push(`Jobs not complete: ${jobs.map((j) => j.metadata.name).join(", ")}`);
     // The stack does not await its ClusterIP Services (components/workloads/services.ts): here
     // every Service with a selector is shown to route to a Ready pod.
-    await until("Services with ready endpoints", () => {
-        const slices = inNamespaces("endpointslice", a.namespaces);
-        const routed = (svc: Obj) =>
-            slices.some((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name && (s.endpoints ?? []).some((e: Obj) => e.conditions?.ready));
-        const bad = a.objects.filter((o) => o.kind === "Service" && o.spec.selector).filter((svc) => !routed(svc));
-        return bad.length === 0 ? true : bad.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(", ");
-    });
+    const slices = of("EndpointSlice");
+    const routed = (svc: Obj) =>
+        slices.some((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name && (s.endpoints ?? []).some((e: Obj) => e.conditions?.ready));
+    const unrouted = a.objects.filter((o) => o.kind === "Service" && o.spec.selector).filter((svc) => !routed(svc));
+    if (unrouted.length > 0) problems.push(`Services without a ready endpoint: ${unrouted.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(", ")}`);
+    return problems.length === 0 ? true : problems.join("; ");
+}
+
+export async function waitBoundAndReady(a: Applied): Promise<void> {
+    await until("claims Bound, workloads ready, Services routed", () => readiness(a), 250);
 }
 
 /**
