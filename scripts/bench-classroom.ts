@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseQuantity } from "../components/shared/quantity";
 import { execFileSync } from "child_process";
-import { CLASSROOM, cpuOf, getJson, kubectl, projectCopy, renderAndApply, runMeasured, waitBoundAndReady } from "../test/cluster/kube";
+import { CLASSROOM, cpuOf, getJson, kubectlDown, kubectlUp, projectCopy, runMeasured } from "../test/cluster/kube";
 import { REPO_ROOT } from "./mock-runtime";
 import { gi, mi } from "./footprint";
 
@@ -70,12 +70,8 @@ function footprint(namespaces: string[]): void {
 
 /** One student's objects (the dev stack under another prefix) applied with kubectl and waited to the same readiness. */
 async function kubectlStudent(): Promise<number> {
-    const a = await renderAndApply("dev", { prefix: "kc-student" }); // the render (the page of YAML) is not timed
-    const t0 = Date.now();
-    await waitBoundAndReady(a);
-    const seconds = a.applySeconds + (Date.now() - t0) / 1000;
-    kubectl(["delete", "namespace", ...a.namespaces, "--wait=true", "--timeout=300s"]);
-    kubectl(["delete", "pv,storageclass", "-l", "state-labs.io/prefix=kc-student", "--wait=true"]);
+    const { applied, seconds } = await kubectlUp("dev", "kc-student");
+    kubectlDown(applied, "kc-student");
     return seconds;
 }
 

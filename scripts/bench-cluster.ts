@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "./mock-runtime";
-import { kubectl, projectCopy, pulumiCli, renderAndApply, waitBoundAndReady } from "../test/cluster/kube";
+import { kubectlDown, kubectlUp, projectCopy, pulumiCli } from "../test/cluster/kube";
 
 const STACKS = ["dev", "nfs"];
 // every figure is the median of this many runs (BENCH_REPS): a single run on 2 shared cores varies by a third
@@ -16,12 +16,6 @@ const REPS = Number(process.env.BENCH_REPS ?? 3);
 function timed(fn: () => void): number {
     const t0 = process.hrtime.bigint();
     fn();
-    return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-async function timedAsync(fn: () => Promise<void>): Promise<number> {
-    const t0 = process.hrtime.bigint();
-    await fn();
     return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
@@ -80,16 +74,9 @@ async function main(): Promise<void> {
             t.again.push(timed(() => pulumi(work, stack, "up", "--yes", "--skip-preview")));
             t.destroy.push(timed(() => pulumi(work, stack, "destroy", "--yes", "--skip-preview")));
             // Same objects, same readiness, with kubectl under another prefix (nothing shared).
-            const prefix = `kc-${stack}`;
-            const a = await renderAndApply(stack, { prefix }); // the render (the page of YAML) is not timed
-            t.apply.push(a.applySeconds + (await timedAsync(() => waitBoundAndReady(a))));
-            // kubectl's way to remove a lab: its namespaces, then the cluster-scoped PVs and class, waited until gone
-            t.remove.push(
-                timed(() => {
-                    kubectl(["delete", "namespace", ...a.namespaces, "--wait=true", "--timeout=300s"]);
-                    kubectl(["delete", "pv,storageclass", "-l", `state-labs.io/prefix=${prefix}`, "--wait=true"]);
-                }),
-            );
+            const kc = await kubectlUp(stack, `kc-${stack}`);
+            t.apply.push(kc.seconds);
+            t.remove.push(timed(() => kubectlDown(kc.applied, `kc-${stack}`)));
         }
         const show = (xs: number[]) => `${median(xs).toFixed(1)} s (${xs.map((x) => x.toFixed(1)).join(", ")})`;
         console.log(`stack ${stack}, median of ${REPS} (each run):`);

@@ -135,6 +135,23 @@ export async function waitBoundAndReady(a: Applied): Promise<void> {
 }
 
 /**
+ * The benches' kubectl baseline for a stack file under `prefix`: its objects rendered (not
+ * timed), applied server-side and waited to the same readiness; the seconds of the apply and the wait.
+ */
+export async function kubectlUp(stack: string, prefix: string): Promise<{ applied: Applied; seconds: number }> {
+    const applied = await renderAndApply(stack, { prefix });
+    const t0 = Date.now();
+    await waitBoundAndReady(applied);
+    return { applied, seconds: applied.applySeconds + (Date.now() - t0) / 1000 };
+}
+
+/** kubectl's way to remove what kubectlUp applied: its namespaces, then the prefix's PVs and StorageClass, waited until gone. */
+export function kubectlDown(applied: Applied, prefix: string): void {
+    kubectl(["delete", "namespace", ...applied.namespaces, "--wait=true", "--timeout=300s"]);
+    kubectl(["delete", "pv,storageclass", "-l", `state-labs.io/prefix=${prefix}`, "--wait=true"]);
+}
+
+/**
  * A copy of the project for the engine: `pulumi stack init` and `config set` write into stack
  * files. It goes in the engine's work dir (scripts/engine/env.sh), which the suite and bench
  * scripts remove at exit.
