@@ -26,6 +26,11 @@ export interface RegisteredResource {
     state: Record<string, any>;
     /** Resource options that decide what an update or destroy may do to it. */
     options: { retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; protect?: boolean; dependsOn?: string[] };
+    /**
+     * The resources the engine would wait for before creating it (`<type>::<name>`), as the
+     * program's registration states them: explicit dependsOn and the resources behind its inputs.
+     */
+    waitsFor: string[];
 }
 
 export interface StackRun {
@@ -111,7 +116,7 @@ const mocks = (
             const b64 = (v: string) => Buffer.from(v).toString("base64");
             state.data = { token: b64(mockToken(args.name)), "ca.crt": b64(MOCK_CA), namespace: b64(inputs.metadata?.namespace ?? "") };
         }
-        records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {} });
+        records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {}, waitsFor: [] });
         return { id: args.custom === false ? "" : `${args.name}-id`, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
@@ -177,6 +182,7 @@ async function runNow(
     errors.prepareStackTrace = undefined;
     try {
         await pulumi.runtime.setMocks(mocks(resources, options, previous), PROJECT, stack, false);
+        const waits = recordWaits();
         pulumi.runtime.setAllConfig(config);
         let outputs: unknown;
         try {
@@ -187,12 +193,33 @@ async function runNow(
         const resolved = await resolve(outputs);
         // waits until every registration has been answered
         await pulumi.runtime.disconnect();
-        for (const r of resources) r.options = options.get(`${r.type}::${r.name}`) ?? {};
+        for (const r of resources) {
+            r.options = options.get(`${r.type}::${r.name}`) ?? {};
+            r.waitsFor = waits.get(`${r.type}::${r.name}`) ?? [];
+        }
         return { resources, outputs: resolved, warnings };
     } finally {
         console.warn = originalWarn;
         errors.prepareStackTrace = prepareStackTrace;
     }
+}
+
+/**
+ * Mocks see neither dependsOn nor the resources behind Outputs; the registration request the
+ * mock monitor receives names both, by URN (`...::<parent type>$<type>::<name>`), as the engine gets them.
+ */
+function recordWaits(): Map<string, string[]> {
+    const waits = new Map<string, string[]>();
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): Promise<void> };
+    const register = monitor.registerResource.bind(monitor);
+    const keyOf = (urn: string) => urn.split("::").slice(-2).map((part, i) => (i === 0 ? part.split("$").pop() : part)).join("::");
+    monitor.registerResource = (req, cb) => {
+        const urns = new Set<string>(req.getDependenciesList());
+        req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }) => deps.getUrnsList().forEach((u) => urns.add(u)));
+        waits.set(`${req.getType()}::${req.getName()}`, [...urns].map(keyOf).sort());
+        return register(req, cb);
+    };
+    return waits;
 }
 
 /** Reads `Pulumi.<stack>.yaml` as the engine would hand its values to the program. */

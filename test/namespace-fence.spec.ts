@@ -50,13 +50,38 @@ for (const stack of STACK_FILES) {
             }
         });
 
-        it("creates quota and LimitRange before any workload of their namespace, so none escapes them", () => {
-            const order = r.resources.filter((x) => x.custom).map((x) => x.inputs);
-            for (const ns of labNamespaces(objs)) {
-                const index = (pred: (o: K8sObject) => boolean) => order.findIndex((o) => o.metadata?.namespace === ns && pred(o));
-                const fence = Math.max(index((o) => !!o.spec?.hard), index((o) => !!o.spec?.limits));
-                const firstWorkload = index((o) => !!o.spec?.template);
-                if (firstWorkload >= 0) assert.ok(fence < firstWorkload, `${ns}: a workload is registered before the fence`);
+        // What each resource waits for, directly or through what it waits for (engine order).
+        const key = (x: { type: string; name: string }) => `${x.type}::${x.name}`;
+        const waitsFor = (k: string, seen = new Set<string>()): Set<string> => {
+            for (const d of r.resources.find((x) => key(x) === k)?.waitsFor ?? []) {
+                if (!seen.has(d)) waitsFor(d, seen.add(d));
+            }
+            return seen;
+        };
+        const fenceOf = (ns: string) =>
+            r.resources.filter((x) => /:(ResourceQuota|LimitRange)$/.test(x.type) && x.inputs.metadata.namespace === ns).map(key);
+
+        it("makes everything that creates pods wait for the quota and LimitRange of its namespace, so none escapes them", () => {
+            const makers = r.resources.filter((x) => x.custom && x.inputs.spec?.template && labNamespaces(objs).includes(x.inputs.metadata?.namespace));
+            assert.deepStrictEqual([...new Set(makers.map((x) => x.type))].sort(), [
+                "kubernetes:apps/v1:Deployment",
+                "kubernetes:apps/v1:StatefulSet",
+                "kubernetes:batch/v1:Job",
+            ]);
+            for (const m of makers) {
+                const fence = fenceOf(m.inputs.metadata.namespace);
+                assert.strictEqual(fence.length, 2);
+                for (const f of fence) assert.ok(waitsFor(key(m)).has(f), `${key(m)} does not wait for ${f}`);
+            }
+        });
+
+        it("lets Secrets, ConfigMaps, Services, claims and PVs start as soon as the namespace exists", () => {
+            const plain = r.resources.filter((x) => /core\/v1:(Secret|ConfigMap|Service|PersistentVolumeClaim|PersistentVolume)$/.test(x.type));
+            assert.ok(plain.length > 30, `${plain.length}`);
+            const fences = new Set(labNamespaces(objs).flatMap(fenceOf));
+            for (const x of plain) {
+                const late = [...waitsFor(key(x))].filter((d) => fences.has(d));
+                assert.deepStrictEqual(late, [], `${key(x)} waits for the fence`);
             }
         });
 

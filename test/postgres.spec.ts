@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { Credentials } from "../components/security/credentials";
+import { unfenced } from "../components/security/namespace";
 import { HostPathStorage } from "../components/storage/hostpath-storage";
 import { StackNaming } from "../components/shared/naming";
 import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/workloads/postgres";
@@ -232,7 +233,7 @@ describe("Postgres (labs:database:Postgres)", () => {
                         lab: "postgres-ha",
                         naming,
                         app: { name: "pg", component: "database" },
-                        namespace: "t-ns",
+                        namespace: unfenced("t-ns"),
                         name: "pg",
                         headlessServiceName: "pg-headless",
                         serviceName: "pg",
@@ -266,7 +267,7 @@ describe("Postgres (labs:database:Postgres)", () => {
             const backend = new HostPathStorage("storage", { naming, root: "/data", labels: {}, keepDataOnDestroy: true }, rootOptions);
             const credentials = new Credentials("creds", { namespace: "t-ns", secretName: "creds", generate: { password: 24 }, labels: {} }, rootOptions);
             new Postgres("pg", {
-                lab: "workshop", naming, app: { name: "pg", component: "database" }, namespace: "t-ns", name: "pg", headlessServiceName: "pg-h", serviceName: "pg",
+                lab: "workshop", naming, app: { name: "pg", component: "database" }, namespace: unfenced("t-ns"), name: "pg", headlessServiceName: "pg-h", serviceName: "pg",
                 image: "postgres:17.6", volumePermissionsImage: "busybox:1.36.1", auth: { username: "u", database: "d", credentials, passwordKey: "password" },
                 persistence: { kind: "ephemeral" }, replication: { replicas: 2, passwordKey: "password", readServiceName: "r" }, backend, keepDataOnDestroy: true,
             }, rootOptions);

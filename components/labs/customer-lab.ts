@@ -29,7 +29,7 @@ export class CustomerLab extends pulumi.ComponentResource {
         const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "customer", holdsData: true, unknownAppUser: !!args.backendImage, extraLabels: LAB_LABEL });
         const credentials = new Credentials(
             `${name}-db-pass`,
-            { namespace, secretName: "db-pass", generate: { password: 24 }, labels: labLabels, generation: args.credentialsGeneration },
+            { namespace: namespace.name, secretName: "db-pass", generate: { password: 24 }, labels: labLabels, generation: args.credentialsGeneration },
             { parent: this },
         );
         const claim = new PersistentClaim(
@@ -65,7 +65,7 @@ export class CustomerLab extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const endpoints = { "customer-db": endpoint(namespace, postgres.host, "customer-db", postgres.port) };
+        const endpoints = { "customer-db": endpoint(namespace.name, postgres.host, "customer-db", postgres.port) };
         if (args.backendImage) {
             const app = new WebApp(
                 `${name}-backend`,
@@ -88,10 +88,10 @@ export class CustomerLab extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            Object.assign(endpoints, { "customer-backend": endpoint(namespace, app.host, "customer-backend", BACKEND_PORT) });
+            Object.assign(endpoints, { "customer-backend": endpoint(namespace.name, app.host, "customer-backend", BACKEND_PORT) });
         }
         this.outputs = {
-            namespaces: [namespace],
+            namespaces: [namespace.name],
             endpoints,
             secrets: { password: credentials.value("password") },
             skippedApps: args.backendImage ? [] : ["backend"],

@@ -59,8 +59,8 @@ export interface LabNamespaceRequest {
     extraLabels?: Labels;
 }
 
-/** A lab namespace with the Pod Security level its pods need; returns its name. */
-export function labNamespace(parent: pulumi.Resource, resourceName: string, ctx: LabContext, r: LabNamespaceRequest): pulumi.Output<string> {
+/** A lab namespace with the Pod Security level its pods need. */
+export function labNamespace(parent: pulumi.Resource, resourceName: string, ctx: LabContext, r: LabNamespaceRequest): LabNamespace {
     return new LabNamespace(
         resourceName,
         {
@@ -73,5 +73,5 @@ export function labNamespace(parent: pulumi.Resource, resourceName: string, ctx:
             accessNamespace: ctx.naming.accessNamespace(),
         },
         { parent },
-    ).name;
+    );
 }

@@ -31,12 +31,12 @@ export class MoviesLab extends pulumi.ComponentResource {
         const mongoCredentials = new Credentials(
             `${name}-mongo-credentials`,
             {
-                namespace,
+                namespace: namespace.name,
                 secretName: "mongo-credentials",
                 // a keyfile takes 6 to 1024 base64 characters
                 generate: { "root-password": 24, keyfile: 756 },
                 derive: (p) => ({
-                    "mongo-uri": pulumi.interpolate`mongodb://root:${p["root-password"]}@${namespace.apply((ns) =>
+                    "mongo-uri": pulumi.interpolate`mongodb://root:${p["root-password"]}@${namespace.name.apply((ns) =>
                         mongoMembers("mongo", "mongo-service", ns, args.mongoReplicas).join(","),
                     )}/?replicaSet=${REPLICA_SET}&authSource=admin`,
                 }),
@@ -73,7 +73,7 @@ export class MoviesLab extends pulumi.ComponentResource {
         const grafanaApp = { name: "grafana", component: "monitoring", extra: { app: "grafana" } };
         const grafanaCredentials = new Credentials(
             `${name}-grafana-admin`,
-            { namespace, secretName: "grafana-admin", generate: { "admin-password": 24 }, labels: naming.appLabels(LAB, grafanaApp), generation: args.credentialsGeneration },
+            { namespace: namespace.name, secretName: "grafana-admin", generate: { "admin-password": 24 }, labels: naming.appLabels(LAB, grafanaApp), generation: args.credentialsGeneration },
             { parent: this },
         );
         const grafana = new Grafana(
@@ -98,8 +98,8 @@ export class MoviesLab extends pulumi.ComponentResource {
         );
 
         const endpoints = {
-            "mongo-0": endpoint(namespace, namespace.apply((ns) => mongoMembers("mongo", "mongo-service", ns, 1)[0].replace(/:\d+$/, "")), "mongo-service", MONGO_PORT),
-            grafana: endpoint(namespace, grafana.host, "grafana", grafana.port),
+            "mongo-0": endpoint(namespace.name, namespace.name.apply((ns) => mongoMembers("mongo", "mongo-service", ns, 1)[0].replace(/:\d+$/, "")), "mongo-service", MONGO_PORT),
+            grafana: endpoint(namespace.name, grafana.host, "grafana", grafana.port),
         };
         endpoints["mongo-0"].portForward = pulumi.interpolate`kubectl -n ${namespace} port-forward pod/mongo-0 ${MONGO_PORT}:${MONGO_PORT}`;
         if (args.catalogImage) {
@@ -120,10 +120,10 @@ export class MoviesLab extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            Object.assign(endpoints, { catalog: endpoint(namespace, catalog.host, "movie-catalog", CATALOG_PORT) });
+            Object.assign(endpoints, { catalog: endpoint(namespace.name, catalog.host, "movie-catalog", CATALOG_PORT) });
         }
         this.outputs = {
-            namespaces: [namespace],
+            namespaces: [namespace.name],
             endpoints,
             secrets: { mongoUri: mongoCredentials.value("mongo-uri"), grafanaAdminPassword: grafanaCredentials.value("admin-password") },
             skippedApps: args.catalogImage ? [] : ["catalog"],

@@ -26,12 +26,12 @@ export class PostgresHaLab extends pulumi.ComponentResource {
         const namespace = labNamespace(this, `${name}-ns`, args, { lab: LAB, base: "postgres-ha", holdsData: true, unknownAppUser: false });
         const settings = new k8s.core.v1.ConfigMap(
             `${name}-config-map`,
-            { metadata: { name: "config-map", namespace, labels }, data: { "postgres-db": DB.database, "postgres-user": DB.user } },
+            { metadata: { name: "config-map", namespace: namespace.name, labels }, data: { "postgres-db": DB.database, "postgres-user": DB.user } },
             { parent: this },
         );
         const credentials = new Credentials(
             `${name}-database-secret`,
-            { namespace, secretName: "database-secret", generate: { "postgres-pass": 24, "replication-pass": 24 }, labels, generation: args.credentialsGeneration },
+            { namespace: namespace.name, secretName: "database-secret", generate: { "postgres-pass": 24, "replication-pass": 24 }, labels, generation: args.credentialsGeneration },
             { parent: this },
         );
         this.postgres = new Postgres(
@@ -61,10 +61,10 @@ export class PostgresHaLab extends pulumi.ComponentResource {
             { parent: this, dependsOn: [settings] },
         );
         this.outputs = {
-            namespaces: [namespace],
+            namespaces: [namespace.name],
             endpoints: {
-                "postgres-primary": endpoint(namespace, this.postgres.host, "postgres-primary", this.postgres.port),
-                "postgres-read": endpoint(namespace, namespace.apply((ns) => `postgres-read.${ns}.svc.cluster.local`), "postgres-read", this.postgres.port),
+                "postgres-primary": endpoint(namespace.name, this.postgres.host, "postgres-primary", this.postgres.port),
+                "postgres-read": endpoint(namespace.name, namespace.name.apply((ns) => `postgres-read.${ns}.svc.cluster.local`), "postgres-read", this.postgres.port),
             },
             secrets: {
                 primaryUrl: pulumi.interpolate`postgresql://${DB.user}:${credentials.value("postgres-pass")}@${this.postgres.host}:${this.postgres.port}/${DB.database}`,

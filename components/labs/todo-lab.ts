@@ -86,12 +86,12 @@ export class TodoLab extends pulumi.ComponentResource {
         // Non-secret settings only: the seed's password in a ConfigMap is exactly what not to do.
         const settings = new k8s.core.v1.ConfigMap(
             `${name}-postgres-config`,
-            { metadata: { name: "postgres-config", namespace: dbNs, labels: dbLabels }, data: { POSTGRES_DB: DB.database, POSTGRES_USER: DB.user } },
+            { metadata: { name: "postgres-config", namespace: dbNs.name, labels: dbLabels }, data: { POSTGRES_DB: DB.database, POSTGRES_USER: DB.user } },
             { parent: this },
         );
         const credentials = new Credentials(
             `${name}-postgres-secret`,
-            { namespace: dbNs, secretName: "postgres-secret", generate: { POSTGRES_PASSWORD: 24 }, labels: dbLabels, generation: args.credentialsGeneration },
+            { namespace: dbNs.name, secretName: "postgres-secret", generate: { POSTGRES_PASSWORD: 24 }, labels: dbLabels, generation: args.credentialsGeneration },
             { parent: this },
         );
         const claim = new PersistentClaim(
@@ -131,7 +131,7 @@ export class TodoLab extends pulumi.ComponentResource {
         const appCredentials = new Credentials(
             `${name}-app-db`,
             {
-                namespace: appNs,
+                namespace: appNs.name,
                 secretName: "stateful-flask-db",
                 generate: {},
                 derive: () => {
@@ -189,11 +189,11 @@ export class TodoLab extends pulumi.ComponentResource {
         allowFrom(
             `${name}-app-to-postgres`,
             {
-                namespace: dbNs,
+                namespace: dbNs.name,
                 labels: dbLabels,
                 policyName: "allow-stateful-flask",
                 podSelector: naming.selectorLabels(LAB, db),
-                from: { namespace: appNs, podSelector: naming.selectorLabels(LAB, flask) },
+                from: { namespace: appNs.name, podSelector: naming.selectorLabels(LAB, flask) },
                 port: postgres.port,
             },
             { parent: this },
@@ -201,7 +201,7 @@ export class TodoLab extends pulumi.ComponentResource {
         allowFrom(
             `${name}-ingress-to-app`,
             {
-                namespace: appNs,
+                namespace: appNs.name,
                 labels: naming.appLabels(LAB, flask),
                 policyName: "allow-ingress-controller",
                 podSelector: naming.selectorLabels(LAB, flask),
@@ -217,7 +217,7 @@ export class TodoLab extends pulumi.ComponentResource {
         const external = new k8s.core.v1.Service(
             `${name}-external`,
             {
-                metadata: { name: "stateful-flask", namespace: ingressNs, labels: ingressLabels },
+                metadata: { name: "stateful-flask", namespace: ingressNs.name, labels: ingressLabels },
                 spec: { type: "ExternalName", externalName: app.host, ports: [{ name: "http", port: APP_PORT }] },
             },
             { parent: this },
@@ -227,7 +227,7 @@ export class TodoLab extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: "stateful-flask",
-                    namespace: ingressNs,
+                    namespace: ingressNs.name,
                     labels: ingressLabels,
                     // Only an ingress controller reports an address; the lab is complete without
                     // one (minikube: `minikube addons enable ingress`), so do not wait for it.
@@ -247,10 +247,10 @@ export class TodoLab extends pulumi.ComponentResource {
         );
 
         this.outputs = {
-            namespaces: [dbNs, appNs, ingressNs],
+            namespaces: [dbNs.name, appNs.name, ingressNs.name],
             endpoints: {
-                postgres: endpoint(dbNs, postgres.host, "postgres", postgres.port),
-                app: endpoint(appNs, app.host, "stateful-flask", APP_PORT),
+                postgres: endpoint(dbNs.name, postgres.host, "postgres", postgres.port),
+                app: endpoint(appNs.name, app.host, "stateful-flask", APP_PORT),
                 ingress: {
                     address: pulumi.output(`http://${args.ingressHost}/`),
                     portForward: pulumi.output(`kubectl -n ${args.fence.ingressControllerNamespace} port-forward service/ingress-nginx-controller 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),

@@ -27,7 +27,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
         const credentials = new Credentials(
             `${name}-db-credentials`,
             {
-                namespace,
+                namespace: namespace.name,
                 secretName: "db-credentials",
                 generate: { password: 24 },
                 derive: (p) => ({ "database-url": pulumi.interpolate`postgresql://postgres:${p.password}@db:5432/postgres` }),
@@ -69,7 +69,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const endpoints = { db: endpoint(namespace, postgres.host, "db", postgres.port) };
+        const endpoints = { db: endpoint(namespace.name, postgres.host, "db", postgres.port) };
         if (args.backendImage) {
             const app = new WebApp(
                 `${name}-backend`,
@@ -95,10 +95,10 @@ export class WorkshopLab extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            Object.assign(endpoints, { backend: endpoint(namespace, app.host, "backend", app.port) });
+            Object.assign(endpoints, { backend: endpoint(namespace.name, app.host, "backend", app.port) });
         }
         this.outputs = {
-            namespaces: [namespace],
+            namespaces: [namespace.name],
             endpoints,
             secrets: { databaseUrl: credentials.value("database-url") },
             skippedApps: args.backendImage ? [] : ["backend"],

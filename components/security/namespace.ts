@@ -35,10 +35,29 @@ export function podSecurityLabels(enforce: PodSecurityLevel): Labels {
     };
 }
 
+/**
+ * A namespace as the objects going into it need it. Pods created before the quota and
+ * LimitRange exist would escape them, so whatever makes pods waits for both; nothing else
+ * has to, and Secrets, Services and claims start as soon as the namespace exists.
+ */
+export interface NamespaceRef {
+    /** For objects that make no pods: Secrets, ConfigMaps, Services, claims, policies. */
+    name: pulumi.Input<string>;
+    /** For StatefulSets, Deployments and Jobs: resolves once the quota and LimitRange stand. */
+    forPods: pulumi.Input<string>;
+}
+
+/** A namespace that is not fenced (tests, or one fenced elsewhere): the same name for both. */
+export function unfenced(name: string): NamespaceRef {
+    return { name, forPods: name };
+}
+
 /** A lab's namespace with standard and Pod Security Admission labels, fenced for one student. */
-export class LabNamespace extends pulumi.ComponentResource {
-    /** The name, resolved once the fence stands: whatever uses it starts inside quota and limits. */
+export class LabNamespace extends pulumi.ComponentResource implements NamespaceRef {
+    /** The name, resolved once the namespace exists. */
     readonly name: pulumi.Output<string>;
+    /** The name, resolved once the fence stands too: pods made with it start inside quota and limits. */
+    readonly forPods: pulumi.Output<string>;
     readonly namespace: k8s.core.v1.Namespace;
     readonly fence: NamespaceFence;
 
@@ -65,8 +84,8 @@ export class LabNamespace extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // Pods created before the quota and LimitRange exist would escape them.
-        this.name = pulumi
+        this.name = this.namespace.metadata.name;
+        this.forPods = pulumi
             .all([this.namespace.metadata.name, this.fence.quota.metadata.name, this.fence.limitRange.metadata.name])
             .apply(([n]) => n);
         this.registerOutputs({ name: this.name });

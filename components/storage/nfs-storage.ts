@@ -40,7 +40,7 @@ export class NfsStorage extends StaticStorage {
         const mkdir = new k8s.batch.v1.Job(
             `${name}-mkdir`,
             {
-                metadata: { name: `mkdir-${req.volumeName}`.slice(0, 63).replace(/-+$/, ""), namespace: req.claim.namespace, labels: jobLabels },
+                metadata: { name: `mkdir-${req.volumeName}`.slice(0, 63).replace(/-+$/, ""), namespace: req.claim.namespace.forPods, labels: jobLabels },
                 spec: {
                     backoffLimit: 6,
                     template: {

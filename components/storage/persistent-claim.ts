@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { warnIfGrowthRefused } from "./growth";
+import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
 
 export interface PersistentClaimArgs {
     lab: LabId;
     backend: StorageBackend;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     claimName: string;
     /** Base name of the PV behind it (prefixed by the backend). */
     volumeName: string;
@@ -38,7 +39,7 @@ export class PersistentClaim extends pulumi.ComponentResource {
         this.claim = new k8s.core.v1.PersistentVolumeClaim(
             name,
             {
-                metadata: { name: args.claimName, namespace: args.namespace, labels: args.labels },
+                metadata: { name: args.claimName, namespace: args.namespace.name, labels: args.labels },
                 spec: {
                     storageClassName: args.backend.storageClassName,
                     accessModes: ["ReadWriteOnce"],

@@ -4,13 +4,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { claimGrowthPatch, warnIfGrowthRefused } from "./growth";
+import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId, templateClaimName } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
 
 export interface ClaimTemplateArgs {
     backend: StorageBackend;
     lab: LabId;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     statefulSet: string;
     template: string;
     size: string;
@@ -77,7 +78,7 @@ export function growClaims(
 ): void {
     if (a.backend.canExpand) {
         storage.claimNames.forEach((claim, i) =>
-            claimGrowthPatch(`${name}-grow-${i}`, { namespace: a.namespace, name: claim }, a.size, { parent, dependsOn: [statefulSet] }),
+            claimGrowthPatch(`${name}-grow-${i}`, { namespace: a.namespace.name, name: claim }, a.size, { parent, dependsOn: [statefulSet] }),
         );
         return;
     }

@@ -1,6 +1,7 @@
 // One interface for where lab data lives; the stack's config picks the implementation.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId, StackNaming } from "../shared/naming";
 
 export interface VolumeRequest {
@@ -8,7 +9,7 @@ export interface VolumeRequest {
     /** Base name of the PV and of its directory, e.g. the seed's `local-pv-1`. */
     volumeName: string;
     /** The one claim this PV is reserved for (PV `claimRef`), so binding is deterministic. */
-    claim: { namespace: pulumi.Input<string>; name: string };
+    claim: { namespace: NamespaceRef; name: string };
     size: string;
     labels: Labels;
 }
@@ -100,7 +101,7 @@ export abstract class StaticStorage extends pulumi.ComponentResource implements 
                     accessModes: ["ReadWriteOnce"],
                     volumeMode: "Filesystem",
                     persistentVolumeReclaimPolicy: "Retain",
-                    claimRef: { namespace: req.claim.namespace, name: req.claim.name },
+                    claimRef: { namespace: req.claim.namespace.name, name: req.claim.name },
                     ...this.source(dir),
                 },
             },

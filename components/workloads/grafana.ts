@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
@@ -17,7 +18,7 @@ export interface GrafanaArgs {
     lab: LabId;
     naming: StackNaming;
     app: AppIdentity;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     name: string;
     headlessServiceName: string;
     image: string;
@@ -51,12 +52,12 @@ export class Grafana extends pulumi.ComponentResource {
         super("labs:app:Grafana", name, {}, opts);
         const labels = args.naming.appLabels(args.lab, args.app);
         const selector = args.naming.selectorLabels(args.lab, args.app);
-        const ns = args.namespace;
+        const ns = args.namespace.name;
         const ports = [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }];
         const headless = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         this.service = clientService(name, { serviceName: args.name, namespace: ns, labels, selector, ports }, this);
         const templates: ClaimTemplateArgs = {
-            backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
+            backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
         };
         const storage = claimTemplateStorage(name, templates);
         const health: k8s.types.input.core.v1.HTTPGetAction = { path: "/api/health", port: "http" };
@@ -69,7 +70,7 @@ export class Grafana extends pulumi.ComponentResource {
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
-                metadata: { name: args.name, namespace: ns, labels },
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
                     serviceName: args.headlessServiceName,
                     replicas: 1,

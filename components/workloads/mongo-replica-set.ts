@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
@@ -18,7 +19,7 @@ export interface MongoReplicaSetArgs {
     lab: LabId;
     naming: StackNaming;
     app: AppIdentity;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     /** StatefulSet name; members are `<name>-0.<headless>...`. */
     name: string;
     headlessServiceName: string;
@@ -168,7 +169,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
         super("labs:database:MongoReplicaSet", name, {}, opts);
         const labels = args.naming.appLabels(args.lab, args.app);
         const selector = args.naming.selectorLabels(args.lab, args.app);
-        const ns = args.namespace;
+        const ns = args.namespace.name;
         const c = args.credentials;
 
         this.headlessService = headlessService(
@@ -177,7 +178,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
             this,
         );
         const templates: ClaimTemplateArgs = {
-            backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: args.template, size: args.size, replicas: args.replicas, labels,
+            backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: args.template, size: args.size, replicas: args.replicas, labels,
         };
         const storage = claimTemplateStorage(name, templates);
         const env = [
@@ -193,7 +194,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
-                metadata: { name: args.name, namespace: ns, labels },
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
                     serviceName: args.headlessServiceName,
                     replicas: args.replicas,
@@ -273,7 +274,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
         this.initiation = new k8s.batch.v1.Job(
             `${name}-initiate`,
             {
-                metadata: { name: `${args.name}-initiate`, namespace: ns, labels: jobLabels },
+                metadata: { name: `${args.name}-initiate`, namespace: args.namespace.forPods, labels: jobLabels },
                 spec: {
                     backoffLimit: 20,
                     template: {

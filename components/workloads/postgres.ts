@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { PersistentClaim } from "../storage/persistent-claim";
@@ -49,7 +50,7 @@ export interface PostgresArgs {
     lab: LabId;
     naming: StackNaming;
     app: AppIdentity;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     /** StatefulSet name; pods are `<name>-0`, `<name>-1`, ... */
     name: string;
     /** Literal name of the headless Service that gives pods stable DNS names. */
@@ -152,7 +153,7 @@ export class Postgres extends pulumi.ComponentResource {
         super("labs:database:Postgres", name, {}, opts);
         const labels = args.naming.appLabels(args.lab, args.app);
         const selector = args.naming.selectorLabels(args.lab, args.app);
-        const ns = args.namespace;
+        const ns = args.namespace.name;
         const { persistence, replication } = args;
         const replicas = replication?.replicas ?? 1;
         if (replicas > 1 && persistence.kind !== "claimTemplate") {
@@ -182,7 +183,7 @@ export class Postgres extends pulumi.ComponentResource {
         } else if (persistence.kind === "ephemeral") {
             volumes.push({ name: volumeName, emptyDir: {} });
         } else {
-            templates = { backend: args.backend, lab: args.lab, namespace: ns, statefulSet: args.name, template: persistence.template, size: persistence.size, replicas, labels };
+            templates = { backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: persistence.template, size: persistence.size, replicas, labels };
             templateStorage = claimTemplateStorage(name, templates);
             waitFor.push(...templateStorage.waitFor);
         }
@@ -219,7 +220,7 @@ export class Postgres extends pulumi.ComponentResource {
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
-                metadata: { name: args.name, namespace: ns, labels },
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
                     serviceName: args.headlessServiceName,
                     replicas,

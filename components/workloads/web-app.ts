@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamespaceRef } from "../security/namespace";
 import { Credentials } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS } from "../shared/resources";
@@ -9,7 +10,7 @@ export interface WebAppArgs {
     lab: LabId;
     naming: StackNaming;
     app: AppIdentity;
-    namespace: pulumi.Input<string>;
+    namespace: NamespaceRef;
     /** Deployment and Service name. */
     name: string;
     image: string;
@@ -44,7 +45,7 @@ export class WebApp extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace, labels },
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
                     replicas: args.replicas ?? 1,
                     selector: { matchLabels: selector },
@@ -72,9 +73,9 @@ export class WebApp extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [...(args.dependsOn ?? []), ...credentials.map((c) => c.secret)] },
         );
-        this.service = clientService(name, { serviceName: args.name, namespace: args.namespace, labels, selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] }, this);
+        this.service = clientService(name, { serviceName: args.name, namespace: args.namespace.name, labels, selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] }, this);
         this.port = args.port;
-        this.host = pulumi.output(args.namespace).apply((ns) => serviceHost(args.name, ns));
+        this.host = pulumi.output(args.namespace.name).apply((ns) => serviceHost(args.name, ns));
         this.registerOutputs({ deployment: this.deployment.metadata.name, service: this.service.metadata.name });
     }
 }
