@@ -188,7 +188,7 @@ async function withStaleLockRecovery<T>(stack: Stack, log: fs.WriteStream, op: (
  * random name the state no longer holds), so that one operation forces the apply to take
  * them over; without it a StatefulSet caught mid-create fails with a field conflict.
  */
-async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOutput: (s: string) => void; color: "never" }): Promise<void> {
+async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOutput: (s: string) => void; color: "never"; showSecrets: false }): Promise<void> {
     const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []).length;
     if (pending === 0) return;
     log.write(`classroom: ${pending} operations were left pending by an interrupted run; refreshing the stack and clearing pending creates\n`);
@@ -315,7 +315,9 @@ export async function runClass(command: StackCommand, students: Student[], optio
             const m = e.resOutputsEvent?.metadata;
             if (m) progress.step(student.id, `${m.op} ${m.type.split(":").pop()} ${m.urn.split("::").pop()}`);
         };
-        const ops = { onOutput: (s: string) => log.write(s), onEvent, color: "never" as const, signal: options.signal };
+        // showSecrets false: the summary Stack.up/destroy read after the run (`stack history`) then
+        // skips decrypting the config, which nothing here shows.
+        const ops = { onOutput: (s: string) => log.write(s), onEvent, color: "never" as const, signal: options.signal, showSecrets: false as const };
         try {
             progress.phase(student.id, "preparing");
             if (command === "destroy") {
