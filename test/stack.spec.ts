@@ -241,6 +241,29 @@ for (const stack of STACK_FILES) {
                 }
             });
 
+            it("tells how to reach every endpoint: a port-forward to a Service or pod in the lab's own namespaces", () => {
+                const out = r.outputs as { labs: Record<string, { namespaces: string[]; endpoints: Record<string, { portForward: string }> }> };
+                const podNames = (ns: string) =>
+                    ofKind(objs, "StatefulSet")
+                        .filter((s) => s.metadata.namespace === ns)
+                        .flatMap((s) => Array.from({ length: s.spec.replicas ?? 1 }, (_, i) => `${s.metadata.name}-${i}`));
+                let checked = 0;
+                for (const [lab, o] of Object.entries(out.labs)) {
+                    for (const [name, e] of Object.entries(o.endpoints)) {
+                        // the todo lab's Ingress goes through the cluster's ingress controller, not the lab
+                        if (lab === "todo" && name === "ingress") continue;
+                        const m = /^kubectl -n (\S+) port-forward (service|pod)\/(\S+) (\d+):(\d+)$/.exec(e.portForward);
+                        assert.ok(m, `${lab}.${name}: ${e.portForward}`);
+                        const [, ns, kind, target] = m;
+                        assert.ok(o.namespaces.includes(ns), `${lab}.${name}: namespace ${ns} is not one of ${o.namespaces.join(", ")}`);
+                        const found = kind === "service" ? objs.some((x) => x.kind === "Service" && x.metadata.namespace === ns && x.metadata.name === target) : podNames(ns).includes(target);
+                        assert.ok(found, `${lab}.${name}: no ${kind} ${target} in ${ns}`);
+                        checked++;
+                    }
+                }
+                assert.ok(checked >= 7, `${checked} endpoints checked`);
+            });
+
             it("exports connection strings only as secrets", () => {
                 const out = r.outputs as { labs: Record<string, { secrets: Record<string, string> }> };
                 for (const [lab, o] of Object.entries(out.labs)) {

@@ -101,7 +101,7 @@ export class MoviesLab extends pulumi.ComponentResource {
             "mongo-0": endpoint(namespace.name, namespace.name.apply((ns) => mongoMembers("mongo", "mongo-service", ns, 1)[0].replace(/:\d+$/, "")), "mongo-service", MONGO_PORT),
             grafana: endpoint(namespace.name, grafana.host, "grafana", grafana.port),
         };
-        endpoints["mongo-0"].portForward = pulumi.interpolate`kubectl -n ${namespace} port-forward pod/mongo-0 ${MONGO_PORT}:${MONGO_PORT}`;
+        endpoints["mongo-0"].portForward = pulumi.interpolate`kubectl -n ${namespace.name} port-forward pod/mongo-0 ${MONGO_PORT}:${MONGO_PORT}`;
         if (args.catalogImage) {
             const catalog = new WebApp(
                 `${name}-catalog`,
