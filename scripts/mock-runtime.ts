@@ -25,7 +25,7 @@ export interface RegisteredResource {
     /** The state the mock returned (inputs plus what the provider would fill in). */
     state: Record<string, any>;
     /** Resource options that decide what an update or destroy may do to it. */
-    options: { retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; protect?: boolean; dependsOn?: string[] };
+    options: { retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; protect?: boolean };
     /**
      * The resources the engine would wait for before creating it (`<type>::<name>`), as the
      * program's registration states them: explicit dependsOn and the resources behind its inputs.
@@ -166,9 +166,7 @@ async function runNow(
     const options = new Map<string, RegisteredResource["options"]>();
     const observe: pulumi.ResourceTransformation = ({ type, name, opts }) => {
         const o = opts as pulumi.CustomResourceOptions;
-        // the names of the resources it waits for (explicit dependsOn; Inputs are not awaited here)
-        const dependsOn = ([] as unknown[]).concat(o.dependsOn ?? []).flatMap((d) => (pulumi.Resource.isInstance(d) ? [(d as unknown as { __name: string }).__name] : []));
-        options.set(`${type}::${name}`, { retainOnDelete: o.retainOnDelete, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace, protect: o.protect, dependsOn });
+        options.set(`${type}::${name}`, { retainOnDelete: o.retainOnDelete, ignoreChanges: o.ignoreChanges, deleteBeforeReplace: o.deleteBeforeReplace, protect: o.protect });
         return undefined;
     };
     const warnings: string[] = [];

@@ -100,7 +100,7 @@ describe("Credentials (labs:security:Credentials)", () => {
 
         it("makes each workload wait for the Secrets it reads, so a rotation restarts it only after they changed", async () => {
             const r = await run("dev", { moviesCatalogImage: "registry.example/catalog:1", workshopBackendImage: "registry.example/fastapi:1", customerBackendImage: "registry.example/java:1" });
-            const waits = (type: string, name: string) => r.resources.find((x) => x.type.endsWith(type) && x.name === name)!.options.dependsOn ?? [];
+            const waits = (type: string, name: string) => r.resources.find((x) => x.type.endsWith(`:${type}`) && x.name === name)!.waitsFor;
             const expected: [string, string, string][] = [
                 ["StatefulSet", "workshop-db", "workshop-db-credentials"],
                 ["Deployment", "workshop-backend", "workshop-db-credentials"],
@@ -113,7 +113,9 @@ describe("Credentials (labs:security:Credentials)", () => {
                 ["Deployment", "customer-backend", "customer-db-pass"],
                 ["StatefulSet", "postgres-ha-postgres", "postgres-ha-database-secret"],
             ];
-            for (const [type, name, secret] of expected) assert.ok(waits(type, name).includes(secret), `${type} ${name} does not wait for Secret ${secret}: ${waits(type, name)}`);
+            for (const [type, name, secret] of expected) {
+                assert.ok(waits(type, name).includes(`kubernetes:core/v1:Secret::${secret}`), `${type} ${name} does not wait for Secret ${secret}: ${waits(type, name)}`);
+            }
         });
     });
 });
