@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../scripts/mock-runtime";
+import { REPO_ROOT } from "../tools/mock-runtime";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require("../stacks/build") as { ensureBuilt(root: string): string[] };

@@ -1,11 +1,11 @@
 // The instructor's day-two commands without a cluster: the health table's logic
-// (scripts/classroom/status.ts), the reset's plan (scripts/classroom/reset.ts: what it
-// deletes, and what it never touches) and the check's table (scripts/classroom/check.ts).
+// (classroom/status.ts), the reset's plan (classroom/reset.ts: what it
+// deletes, and what it never touches) and the check's table (classroom/check.ts).
 import * as assert from "assert";
 import type * as k8s from "@kubernetes/client-node";
-import { checkTable } from "../scripts/classroom/check";
-import { LabReading, describePlan, resetPlan } from "../scripts/classroom/reset";
-import { NamespaceReading, StudentHealth, VolumeUse, healthTable, labHealth, studentState } from "../scripts/classroom/status";
+import { checkTable } from "../classroom/check";
+import { LabReading, describePlan, resetPlan } from "../classroom/reset";
+import { NamespaceReading, StudentHealth, VolumeUse, healthTable, labHealth, studentState } from "../classroom/status";
 
 function pod(name: string, o: { ready?: boolean; restarts?: number; waiting?: string; job?: boolean; ns?: string } = {}): k8s.V1Pod {
     return {

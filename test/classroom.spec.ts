@@ -6,11 +6,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ClassError, readBase, repairFileBackend, reservedIds, staleLockPid, validateClass } from "../scripts/classroom/class";
-import { main } from "../scripts/classroom/cli";
-import { EXIT, table } from "../scripts/classroom/common";
-import { RosterError, readRoster } from "../scripts/classroom/roster";
-import { REPO_ROOT } from "../scripts/mock-runtime";
+import { ClassError, readBase, repairFileBackend, reservedIds, staleLockPid, validateClass } from "../classroom/class";
+import { main } from "../classroom/cli";
+import { EXIT, table } from "../classroom/common";
+import { RosterError, readRoster } from "../classroom/roster";
+import { REPO_ROOT } from "../tools/mock-runtime";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "roster-"));
 function file(name: string, text: string): string {

@@ -2,10 +2,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { REPO_ROOT, runStack } from "../scripts/mock-runtime";
+import { REPO_ROOT, runStack } from "../tools/mock-runtime";
 import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
 import { LAB_IDS } from "../components/shared/naming";
-import { footprintByNamespace } from "../scripts/footprint";
+import { footprintByNamespace } from "../tools/footprint";
 import { objects, run, withConfig } from "./objects";
 
 const P = PROJECT;

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../components/security/credentials";
-import { runUnderMocks } from "../scripts/mock-runtime";
+import { runUnderMocks } from "../tools/mock-runtime";
 import { CREDENTIALS_GENERATION_ANNOTATION } from "../components/shared/naming";
 import { objects, podTemplates, resourcesOfType, run } from "./objects";
 

@@ -3,8 +3,8 @@
 import * as assert from "assert";
 import { STUDENT_RULES } from "../components/security/namespace-fence";
 import { parseQuantity } from "../components/shared/quantity";
-import { footprintByNamespace } from "../scripts/footprint";
-import { StackRun } from "../scripts/mock-runtime";
+import { footprintByNamespace } from "../tools/footprint";
+import { StackRun } from "../tools/mock-runtime";
 import { K8sObject, STACK_FILES, objects, ofKind, one, pods, run, selects } from "./objects";
 
 const ALL_APPS = {

@@ -1,6 +1,6 @@
 // Queries over the objects a mocked stack run produced, shared by the specs.
 import { PROJECT } from "../stacks/config";
-import { RegisteredResource, StackRun, kubernetesObjects, runStack, stackFileConfig } from "../scripts/mock-runtime";
+import { RegisteredResource, StackRun, kubernetesObjects, runStack, stackFileConfig } from "../tools/mock-runtime";
 
 export type K8sObject = Record<string, any>;
 

@@ -4,7 +4,7 @@ import { unfenced } from "../components/security/namespace";
 import { HostPathStorage } from "../components/storage/hostpath-storage";
 import { StackNaming } from "../components/shared/naming";
 import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/workloads/postgres";
-import { StackRun, runUnderMocks } from "../scripts/mock-runtime";
+import { StackRun, runUnderMocks } from "../tools/mock-runtime";
 import { K8sObject, containers, objects, ofKind, one, pods, resourcesOfType, run, selects } from "./objects";
 import { runScript } from "./standins";
 
@@ -183,7 +183,7 @@ describe("Postgres (labs:database:Postgres)", () => {
                 after = await runGrown(before_);
             });
             async function runGrown(prev: StackRun): Promise<StackRun> {
-                const { runStack } = await import("../scripts/mock-runtime");
+                const { runStack } = await import("../tools/mock-runtime");
                 const { withConfig } = await import("./objects");
                 const r = await runStack(withConfig("dev", { labs: ["postgres-ha", "customer"], postgresHaSize: "500Mi", customerDbSize: "3Gi" }), "dev", prev);
                 if (r.error) throw r.error;

@@ -4,8 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../scripts/mock-runtime";
-import { renderFiles } from "../scripts/render";
+import { REPO_ROOT } from "../tools/mock-runtime";
+import { renderFiles } from "../tools/render";
 import { objects, run } from "./objects";
 
 describe("render", () => {
@@ -24,7 +24,7 @@ describe("render", () => {
     it("writes exactly the objects of the program, one YAML file each, from the real stack file", function () {
         this.timeout(120000);
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
-        const printed = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/render.ts", "--stack", "dev", "--out", out], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const printed = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "dev", "--out", out], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         const files = fs.readdirSync(out).filter((f) => f.endsWith(".yaml"));
         assert.match(printed, new RegExp(`^dev: ${files.length} objects \\(\\d+ resources\\) written to .* in \\d+ ms`, "m"));
         const written = files.sort().map((f) => {
@@ -44,7 +44,7 @@ describe("render", () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), "never");
         let failed: { status: number; stderr: string } | undefined;
         try {
-            execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/render.ts", "--stack", "dev", "--out", out, "--set", "workshopDbSize=2GB"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+            execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "dev", "--out", out, "--set", "workshopDbSize=2GB"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
         } catch (e) {
             failed = e as { status: number; stderr: string };
         }

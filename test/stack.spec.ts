@@ -1,6 +1,6 @@
 // Platform invariants, for every stack file, on the objects the program really registers.
 import * as assert from "assert";
-import { StackRun, isClusterScoped, mockPassword } from "../scripts/mock-runtime";
+import { StackRun, isClusterScoped, mockPassword } from "../tools/mock-runtime";
 import { parseQuantity } from "../components/shared/quantity";
 import { templateClaimName } from "../components/shared/naming";
 import { K8sObject, STACK_FILES, containers, objects, ofKind, podTemplates, pods, run, selects, strings } from "./objects";

@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse as parseYaml, stringify } from "yaml";
 import { StudentAccess } from "../components/security/student-access";
 import { StackNaming } from "../components/shared/naming";
-import { MOCK_CA, mockToken, runUnderMocks } from "../scripts/mock-runtime";
+import { MOCK_CA, mockToken, runUnderMocks } from "../tools/mock-runtime";
 import { ambientApiServer } from "../stacks/config";
 import { K8sObject, objects, ofKind, one, run } from "./objects";
 

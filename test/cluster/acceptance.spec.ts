@@ -1,7 +1,7 @@
 // The cluster acceptance suite (`npm run test:cluster`): the rendered objects of each stack
 // go to a real control plane (etcd, kube-apiserver with its default admission plugins,
 // controller-manager, scheduler; kwok plays the kubelet), and what the labs promise is read
-// back through kubectl. Needs KUBECONFIG (scripts/cluster/test.sh sets it up).
+// back through kubectl. Needs KUBECONFIG (sandbox/cluster/test.sh sets it up).
 import * as assert from "assert";
 import { Applied, Obj, WAIT_MS, getJson, inNamespaces, kubectl, ok, renderAndApply, until, waitBoundAndReady } from "./kube";
 

@@ -1,15 +1,15 @@
 // The classroom on the real engine (part of `npm run test:cluster`, after the engine suite on
 // the same cluster): a class of three goes up in parallel through the Automation API, each
 // student fenced into their own namespaces with their own kubeconfig; one student is
-// destroyed and the others stay whole. scripts/cluster/test.sh sources scripts/engine/env.sh
+// destroyed and the others stay whole. sandbox/cluster/test.sh sources sandbox/engine/env.sh
 // and sets KUBECONFIG.
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT } from "../../scripts/mock-runtime";
-import type { StudentResult } from "../../scripts/classroom/class";
-import type { StudentHealth } from "../../scripts/classroom/status";
+import { REPO_ROOT } from "../../tools/mock-runtime";
+import type { StudentResult } from "../../classroom/class";
+import type { StudentHealth } from "../../classroom/status";
 import { PROJECT } from "../../stacks/config";
 import { CLASSROOM, Obj, PulumiRun, alive, classroomCli, getJson, inNamespaces, killTree, kubectl, ok, processTree, projectCopy, until } from "./kube";
 
@@ -144,7 +144,7 @@ describe("classroom: a class of three on the real engine", function () {
             assert.ok(!fs.existsSync(path.join(WORK, "Pulumi.student-bob.yaml")), "bob's stack file removed");
         });
 
-        /** A stack's last checkpoint in the engine's file backend (scripts/engine/env.sh); undefined mid-write. */
+        /** A stack's last checkpoint in the engine's file backend (sandbox/engine/env.sh); undefined mid-write. */
         const checkpoint = (stack: string): Obj | undefined => {
             const file = path.join(new URL(process.env.PULUMI_BACKEND_URL!).pathname, ".pulumi", "stacks", PROJECT, `${stack}.json`);
             try {

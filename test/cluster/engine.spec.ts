@@ -1,6 +1,6 @@
 // The real engine suite (part of `npm run test:cluster`): `pulumi up` of every stack file,
-// with the CLI, language host and providers built by scripts/engine/toolchain.sh, against a
-// fresh local control plane. scripts/cluster/test.sh sources scripts/engine/env.sh first
+// with the CLI, language host and providers built by sandbox/engine/toolchain.sh, against a
+// fresh local control plane. sandbox/cluster/test.sh sources sandbox/engine/env.sh first
 // (offline: file backend, passphrase secrets, no downloads) and sets KUBECONFIG.
 import * as assert from "assert";
 import * as fs from "fs";

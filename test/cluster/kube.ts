@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { renderFiles } from "../../scripts/render";
-import { REPO_ROOT, runStack, stackFileConfig } from "../../scripts/mock-runtime";
+import { renderFiles } from "../../tools/render";
+import { REPO_ROOT, runStack, stackFileConfig } from "../../tools/mock-runtime";
 import { PROJECT } from "../../stacks/config";
 
 export const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
@@ -153,7 +153,7 @@ export function kubectlDown(applied: Applied, prefix: string): void {
 
 /**
  * A copy of the project for the engine: `pulumi stack init` and `config set` write into stack
- * files. It goes in the engine's work dir (scripts/engine/env.sh), which the suite and bench
+ * files. It goes in the engine's work dir (sandbox/engine/env.sh), which the suite and bench
  * scripts remove at exit.
  */
 export function projectCopy(): string {
@@ -271,9 +271,9 @@ export function classroomCli(work: string, ...args: string[]): PulumiRun {
 }
 
 /** The classroom command line: node runs it with these arguments, from the repository. */
-export const CLASSROOM = [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/classroom/cli.ts"];
+export const CLASSROOM = [require.resolve("ts-node/dist/bin"), "--transpile-only", "classroom/cli.ts"];
 
-/** The Pulumi CLI on PATH (scripts/engine/env.sh), non-interactive, in a project copy. */
+/** The Pulumi CLI on PATH (sandbox/engine/env.sh), non-interactive, in a project copy. */
 export function pulumiCli(cwd: string, stack: string, ...args: string[]): PulumiRun {
     return run("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, maxBuffer: 256 * 1024 * 1024 });
 }

@@ -2,15 +2,15 @@
 // suite on the same node): a class of two (ada, bob) with workshop, todo and postgres-ha
 // running for real; `status` and `check` see a healthy class, then a crash-looping database
 // and a stopped standby, each with its reason; `reset` of ada's workshop wipes its data and
-// brings it back to a passing check while bob's rows stay. scripts/cluster/test.sh starts the
-// node, sources scripts/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
+// brings it back to a passing check while bob's rows stay. sandbox/cluster/test.sh starts the
+// node, sources sandbox/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import type { CheckResult } from "../../scripts/classroom/check";
-import type { StudentHealth } from "../../scripts/classroom/status";
-import { nodeStackFile } from "../../scripts/node/stack-file";
+import type { CheckResult } from "../../classroom/check";
+import type { StudentHealth } from "../../classroom/status";
+import { nodeStackFile } from "../../sandbox/node/stack-file";
 import { PulumiRun, classroomCli, getJson, kubectl, ok, projectCopy, until } from "./kube";
 
 const DATA_ROOT = process.env.LABS_NODE_DATA ?? assert.fail("LABS_NODE_DATA (the hostPath root on the node) is not set");

@@ -1,12 +1,12 @@
 // The real-node suite (part of `npm run test:cluster`): the dev stack deployed by the real
-// engine onto a real kubelet + containerd + runc node (scripts/node/up.sh), with images built
+// engine onto a real kubelet + containerd + runc node (sandbox/node/up.sh), with images built
 // here from Debian packages, and every lab that can run here checked through the apps
-// themselves: psql in the pods, HTTP to the app. scripts/cluster/test.sh starts the node,
-// sources scripts/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
+// themselves: psql in the pods, HTTP to the app. sandbox/cluster/test.sh starts the node,
+// sources sandbox/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { nodeImages, nodeStackFile } from "../../scripts/node/stack-file";
+import { nodeImages, nodeStackFile } from "../../sandbox/node/stack-file";
 import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, until } from "./kube";
 
 const STACK = "dev";

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `npm run test:cluster`: the toolchains and images (built once, then cached), then three suites,
+# each on a fresh local cluster, torn down whatever happens:
+#   1. acceptance: the rendered stacks applied with kubectl (test/cluster/acceptance.spec.ts);
+#   2. engine: `pulumi up` of every stack with the engine built here (test/cluster/engine.spec.ts),
+#      then a class of three through `npm run classroom` (test/cluster/classroom.spec.ts), on
+#      kwok's fake nodes;
+#   3. real node: the dev stack's labs running on a kubelet + containerd node
+#      (test/cluster/node.spec.ts), then a check that teardown left the host as it was.
+#
+# Env: LABS_CLUSTER_NAME (default state-labs-suite), LABS_WAIT_SECONDS (per wait, default
+# 180), and those of sandbox/cluster/lib.sh and sandbox/engine/env.sh.
+set -Eeuo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+NODE="$ROOT/sandbox/node"
+export LABS_CLUSTER_NAME="${LABS_CLUSTER_NAME:-state-labs-suite}"
+
+t0=$(date +%s)
+"$HERE/toolchain.sh"
+"$ROOT/sandbox/engine/toolchain.sh"
+"$NODE/toolchain.sh"
+"$NODE/images.sh"
+echo "cluster: toolchains and images ready in $(($(date +%s) - t0)) s"
+ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
+trap '"$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
+
+suite() { # up-script spec file...
+  local up="$1" t1 t2
+  shift
+  t1=$(date +%s)
+  KUBECONFIG="$("$up" | tail -n1)"
+  export KUBECONFIG
+  t2=$(date +%s)
+  echo "cluster: up in $((t2 - t1)) s for $*"
+  (cd "$ROOT" && npx mocha --config .mocharc.cluster.json "$@")
+  echo "cluster: $* finished in $(($(date +%s) - t2)) s"
+  "$NODE/down.sh" >/dev/null 2>&1   # also removes a control plane without a real node
+}
+
+suite "$HERE/up.sh" test/cluster/acceptance.spec.ts
+# The engine runs offline: file backend and PULUMI_HOME in a temp dir, no plugin downloads.
+# shellcheck source=../engine/env.sh
+(cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/kwok" && suite "$HERE/up.sh" test/cluster/engine.spec.ts test/cluster/classroom.spec.ts)
+
+# The real node changes the host (a network namespace, cgroups, mounts in its own namespace,
+# kernel sysctls the kubelet sets); its teardown must undo all of it.
+before="$(bash "$NODE/host-state.sh")"
+export LABS_NODE_DATA="$ENGINE_DIR/node-data"
+(cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/node" && suite "$NODE/up.sh" test/cluster/node.spec.ts test/cluster/node-classroom.spec.ts)
+rm -rf "$LABS_NODE_DATA"
+after="$(bash "$NODE/host-state.sh")"
+if ! diff <(echo "$before") <(echo "$after") >"$ENGINE_DIR/host-state.diff"; then
+  echo "cluster: FAILED: the real node's teardown left the host changed:" >&2
+  cat "$ENGINE_DIR/host-state.diff" >&2
+  exit 1
+fi
+echo "cluster: teardown left the host as it was (interfaces, netns, iptables, mounts, cgroups, processes, sysctls)"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Build what a real worker node of the local cluster runs, into the same cache as the control
+# plane ("$LABS_TOOLCHAIN_DIR/bin", default ~/.cache/state-labs/toolchain/bin):
+#   kubelet kube-proxy                  k8s.io/kubernetes at the control plane's pin (k8s-build.sh)
+#   containerd containerd-shim-runc-v2  github.com/containerd/containerd/v2
+#   ctr
+#   coredns                             github.com/coredns/coredns (cluster DNS, run as a process)
+#   cni/bridge host-local loopback      github.com/containernetworking/plugins
+#   cni/portmap
+# and installs from Debian what it does not build: runc (the OCI runtime; Debian's runs
+# containers on this machine kind), iptables (kube-proxy's rules) and socat (the node's only
+# path to the API server, see sandbox/node/up.sh).
+#
+# Why containerd 2.x from the proxy and not Debian's containerd 1.6.20: kubelet 1.36 still
+# accepts a runtime without the RuntimeConfig CRI call, but only through a fallback it
+# counts as "losing support in 1.37.0" (cmd/kubelet/app/server.go), and containerd 1.6 is
+# out of upstream support. containerd 2.3 keeps cgroup v1, which this machine kind runs
+# (its RELEASES.md: cgroup v1 is deprecated, kept on a maintained branch until May 2029).
+#
+# Same conventions as sandbox/cluster/toolchain.sh: stamps, one lock, LABS_TOOLCHAIN_FORCE.
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# Pinned versions (Kubernetes: sandbox/cluster/k8s-build.sh).
+# ---------------------------------------------------------------------------
+CONTAINERD_VERSION="v2.3.7"
+CNI_PLUGINS_VERSION="v1.9.1"
+COREDNS_VERSION="v1.14.7"
+CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap)   # under plugins/
+DEBIAN_PACKAGES=(runc iptables socat)
+RECIPE_REV="1"
+
+TOOL=node-toolchain
+GO_MIN_MINOR=26
+GO_NEEDED_BY="Kubernetes 1.36 and containerd 2.3"
+REPORT_FORMAT='%-26s %-44s %s'
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../toolchain-lib.sh
+source "$HERE/../toolchain-lib.sh"
+# shellcheck source=../cluster/k8s-build.sh
+source "$HERE/../cluster/k8s-build.sh"
+CNI_BIN_DIR="$TOOLCHAIN_DIR/cni/bin"
+mkdir -p "$CNI_BIN_DIR"
+
+# --- Debian packages ---------------------------------------------------------
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  (( EUID == 0 )) || die "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})"
+  log "installing from Debian: ${missing[*]}"
+  apt-get update -qq >"$LOG_DIR/apt-update.log" 2>&1 || { tail -n 20 "$LOG_DIR/apt-update.log" >&2; die "apt-get update failed"; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1 ||
+    { tail -n 20 "$LOG_DIR/apt-install.log" >&2; die "apt-get install ${missing[*]} failed"; }
+fi
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  report "$p" "debian $(dpkg-query -W -f='${Version}' "$p")" cached
+done
+
+# --- kubelet, kube-proxy ------------------------------------------------------
+build_k8s kubelet kube-proxy
+
+# --- go install of module packages, stamped -----------------------------------
+#   $1 binary name  $2 output dir  $3 package@version  $4 build tags  $5 ldflags
+go_install() {
+  local name="$1" out="$2" pkgver="$3" tags="$4" ldflags="$5" t0 logf
+  if is_fresh "$name" "$pkgver $tags" "$out/$name"; then report "$name" "${pkgver#github.com/}" cached; return; fi
+  logf="$LOG_DIR/$name.log"
+  log "building $name from $pkgver (log: $logf) ..."
+  t0=$(date +%s)
+  if ! (cd "$SRC_DIR" && GOBIN="$out" go install -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$pkgver") >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    die "build of $name ($pkgver) failed; full log: $logf"
+  fi
+  stamp_of "$pkgver $tags" >"$STAMP_DIR/$name"
+  report "$name" "${pkgver#github.com/}" "$(( $(date +%s) - t0 ))s"
+}
+
+# --- containerd ------------------------------------------------------------------
+# Upstream's static build tags (Makefile: STATIC=1), minus the cgo-only snapshotters; the
+# shim adds no_grpc as upstream's Makefile does.
+CTRD_TAGS="urfave_cli_no_docs osusergo netgo static_build no_btrfs no_devmapper no_zfs"
+CTRD_LDFLAGS="-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION -X github.com/containerd/containerd/v2/version.Package=github.com/containerd/containerd/v2"
+for b in containerd ctr; do
+  go_install "$b" "$BIN_DIR" "github.com/containerd/containerd/v2/cmd/$b@$CONTAINERD_VERSION" "$CTRD_TAGS" "$CTRD_LDFLAGS"
+done
+go_install containerd-shim-runc-v2 "$BIN_DIR" "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION" "$CTRD_TAGS no_grpc" "$CTRD_LDFLAGS"
+
+# --- CNI plugins -------------------------------------------------------------------
+for p in "${CNI_PLUGINS[@]}"; do
+  go_install "${p#*/}" "$CNI_BIN_DIR" "github.com/containernetworking/plugins/plugins/$p@$CNI_PLUGINS_VERSION" "" ""
+done
+
+# --- CoreDNS -----------------------------------------------------------------------
+go_install coredns "$BIN_DIR" "github.com/coredns/coredns@$COREDNS_VERSION" "" ""
+
+# --- sanity: every binary answers ------------------------------------------------
+for b in kubelet kube-proxy containerd ctr coredns; do
+  "$BIN_DIR/$b" --version >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b --version' failed)"
+done
+for b in runc iptables socat; do command -v "$b" >/dev/null || die "$b is not on PATH"; done
+
+echo
+echo "node toolchain ready in $BIN_DIR, CNI plugins in $CNI_BIN_DIR ($GO_VERSION):"
+printf '  %s\n' "${SUMMARY[@]}"

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Start the local cluster with a REAL worker node: the control plane of sandbox/cluster/up.sh
+# (LABS_NODES kwok fake nodes beside it, default none) plus a kubelet with containerd + runc,
+# the bridge CNI, kube-proxy (iptables) and CoreDNS, in a network namespace of their own, with
+# the images built by sandbox/node/images.sh imported (pods never pull: there is no registry).
+#
+# Needs root (namespaces, cgroups, iptables). Prints the kubeconfig path as its last line on
+# stdout; everything else on stderr. sandbox/node/down.sh removes all of it, even half-made.
+#
+# Env: those of sandbox/cluster/lib.sh, LABS_NODES (fake nodes, default 0), LABS_WAIT_SECONDS.
+set -Eeuo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../cluster/lib.sh
+source "$HERE/../cluster/lib.sh"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+WAIT_SECONDS="${LABS_WAIT_SECONDS:-180}"
+(( EUID == 0 )) || die "a real node needs root (network namespaces, cgroups, iptables)"
+
+"$HERE/toolchain.sh" >&2 || die "node toolchain build failed"
+"$HERE/images.sh" >&2 || die "image build failed"
+
+# A leftover node of this cluster (killed run) is removed first, like the control plane.
+if [[ -e "$NODE_DIR" ]] || ip netns list | grep -qw "$NETNS"; then
+  log "node '$NODE_NAME' already exists; tearing it down first"
+  "$HERE/down.sh" >&2
+fi
+
+on_failure() {
+  log "node start failed; last lines of the node's logs:"
+  tail_logs "$NODE_DIR/logs" 20
+  "$HERE/down.sh" >&2 || true
+}
+trap on_failure ERR
+
+t0=$(date +%s)
+KUBECONFIG_PATH="$(LABS_NODES="${LABS_NODES:-0}" "$HERE/../cluster/up.sh" | tail -n1)"
+KUBECTL=("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH")
+SERVER="$("${KUBECTL[@]}" config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+API_PORT="${SERVER##*:}"
+PKI="$KWOK_CLUSTER_DIR/pki"
+[[ -f "$PKI/ca.crt" && -f "$PKI/ca.key" ]] || die "no cluster CA in $PKI"
+
+mkdir -p "$NODE_DIR"/{etc,pki,run,logs,cni/net.d,certs.d/_default,var-lib,var-log}
+# Record the host's sysctls once, before anything of the node can change them (the kubelet
+# sets some kernel and vm keys that are not per namespace); down.sh puts them back.
+host_sysctls >"$NODE_DIR/sysctl.before"
+
+# --- identities: client certificates signed by the cluster CA ------------------------
+client_cert() { # name CN O
+  local name="$1" cn="$2" org="${3:-}" subj="/CN=$2"
+  [[ -n "$org" ]] && subj="/O=$org/CN=$cn"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$NODE_DIR/pki/$name.key" -subj "$subj" -out "$NODE_DIR/pki/$name.csr" 2>/dev/null
+  openssl x509 -req -in "$NODE_DIR/pki/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 30 -out "$NODE_DIR/pki/$name.crt" 2>/dev/null
+  cat >"$NODE_DIR/etc/$name.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "$SERVER", certificate-authority: "$NODE_DIR/pki/ca.crt"}}]
+users: [{name: $name, user: {client-certificate: "$NODE_DIR/pki/$name.crt", client-key: "$NODE_DIR/pki/$name.key"}}]
+contexts: [{name: local, context: {cluster: local, user: $name}}]
+current-context: local
+EOF
+}
+# The CA the API server's certificate is checked against (and the kubelet's client CA).
+"${KUBECTL[@]}" config view --raw --minify --flatten -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
+  base64 -d >"$NODE_DIR/pki/ca.crt"
+# The kubelet as a node (Node authorizer + NodeRestriction), kube-proxy with its built-in role.
+client_cert kubelet "system:node:$NODE_NAME" system:nodes
+client_cert kube-proxy system:kube-proxy
+client_cert coredns system:coredns
+"${KUBECTL[@]}" apply -f - >&2 <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:coredns"}
+rules:
+  - apiGroups: [""]
+    resources: [endpoints, services, pods, namespaces]
+    verbs: [list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:coredns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "state-labs:node-proxier"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:node-proxier"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-proxy"}]
+EOF
+
+# --- configuration files ----------------------------------------------------------------
+# Every registry resolves to a refusing loopback address: a pull can only fail.
+cat >"$NODE_DIR/certs.d/_default/hosts.toml" <<'EOF'
+server = "https://127.0.0.1:1"
+[host."https://127.0.0.1:1"]
+  capabilities = ["pull", "resolve"]
+EOF
+mapfile -t IMAGE_ENTRIES < <(node -e '
+  const refs = require(process.argv[1]);
+  for (const [k, ref] of Object.entries(refs)) console.log(`${ref}=${process.argv[2]}/${k}.tar`);
+' "$IMAGES_DIR/refs.json" "$IMAGES_DIR")
+PAUSE_IMAGE="$(node -p 'require(process.argv[1]).pause' "$IMAGES_DIR/refs.json")"
+cat >"$NODE_DIR/etc/containerd.toml" <<EOF
+version = 3
+root = "/var/lib/containerd"
+state = "/run/containerd"
+[grpc]
+  address = "/run/containerd/containerd.sock"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "$PAUSE_IMAGE"
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "$NODE_DIR/certs.d"
+[plugins.'io.containerd.cri.v1.runtime']
+  # This machine kind gives even root no CAP_SYS_RESOURCE, so no process may lower its
+  # oom_score_adj: the pod sandbox's -998 made runc fail ("failed to update
+  # /proc/self/oom_score_adj: Permission denied"). Containers keep at least containerd's own.
+  restrict_oom_score_adj = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+      BinaryName = "$(command -v runc)"
+      SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["$CNI_BIN_DIR"]
+    conf_dir = "$NODE_DIR/cni/net.d"
+EOF
+# Pods on one bridge inside the namespace; no masquerade (nothing is routed out anyway).
+cat >"$NODE_DIR/cni/net.d/10-labs.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "labs",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$POD_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$POD_CIDR", "gateway": "$POD_GATEWAY" }]], "routes": [{ "dst": "0.0.0.0/0" }] }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+EOF
+: >"$NODE_DIR/etc/resolv.conf"   # pods learn no name server of the host: cluster DNS only
+cat >"$NODE_DIR/etc/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+# This machine kind runs cgroup v1, which kubelet 1.35+ refuses unless told.
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: /$CGROUP_NAME
+containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+address: $NODE_IP
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $NODE_DIR/pki/ca.crt}
+authorization: {mode: Webhook}
+clusterDNS: [$POD_GATEWAY]
+clusterDomain: $CLUSTER_DOMAIN
+resolvConf: $NODE_DIR/etc/resolv.conf
+serializeImagePulls: false
+failSwapOn: false
+EOF
+cat >"$NODE_DIR/etc/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+clientConnection: {kubeconfig: $NODE_DIR/etc/kube-proxy.kubeconfig}
+hostnameOverride: $NODE_NAME
+clusterCIDR: $POD_CIDR
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+# conntrack limits are not per namespace: leave the host's alone
+conntrack: {maxPerCore: 0}
+EOF
+# cluster.local from the API server; every other name is NXDOMAIN (no forward).
+cat >"$NODE_DIR/etc/Corefile" <<EOF
+$CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
+    bind $POD_GATEWAY
+    errors
+    kubernetes $CLUSTER_DOMAIN in-addr.arpa ip6.arpa {
+        kubeconfig $NODE_DIR/etc/coredns.kubeconfig
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 5
+    }
+    cache 5
+}
+.:53 {
+    bind $POD_GATEWAY
+    errors
+    template ANY ANY {
+        rcode NXDOMAIN
+    }
+}
+EOF
+{
+  printf '%s=%q\n' NODE_DIR "$NODE_DIR" BIN_DIR "$BIN_DIR" NODE_NAME "$NODE_NAME" NODE_IP "$NODE_IP" \
+    API_PORT "$API_PORT" CLUSTER_DOMAIN "$CLUSTER_DOMAIN"
+  printf 'IMAGES=('; printf '%q ' "${IMAGE_ENTRIES[@]}"; printf ')\n'
+} >"$NODE_DIR/etc/node.env"
+
+# --- cgroup: one tree in every hierarchy, the kubelet's cgroupRoot ----------------------
+for h in $(cgroup_hierarchies); do
+  mkdir -p "$h/$CGROUP_NAME/node"
+  if [[ -f "$h/cpuset.cpus" ]]; then   # a cpuset cgroup takes no task until it has cpus and mems
+    for c in "$CGROUP_NAME" "$CGROUP_NAME/node"; do
+      cat "$h/cpuset.cpus" >"$h/$c/cpuset.cpus"; cat "$h/cpuset.mems" >"$h/$c/cpuset.mems"
+    done
+  fi
+done
+in_node_cgroup() { # command... : run it with every process it starts inside the node's cgroup
+  local h
+  for h in $(cgroup_hierarchies); do echo "$BASHPID" >"$h/$CGROUP_NAME/node/cgroup.procs"; done
+  exec "$@"
+}
+
+# --- network: the namespace, the veth pair to the host, the pod bridge --------------------
+# `ip netns add` makes /run/netns a mount point the first time; down.sh undoes that if it was us.
+mountpoint -q /run/netns || touch "$NODE_DIR/run-netns-was-ours"
+ip netns add "$NETNS"
+ip link add "$VETH_HOST" type veth peer name "$VETH_NODE" netns "$NETNS"
+ip addr add "$HOST_IP/30" dev "$VETH_HOST"
+ip link set "$VETH_HOST" up
+ip -n "$NETNS" link set lo up
+ip -n "$NETNS" addr add "$NODE_IP/30" dev "$VETH_NODE"
+ip -n "$NETNS" link set "$VETH_NODE" up
+# The bridge exists before the first pod so CoreDNS can bind the gateway address.
+ip -n "$NETNS" link add "$POD_BRIDGE" type bridge
+ip -n "$NETNS" addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$POD_BRIDGE"
+ip -n "$NETNS" link set "$POD_BRIDGE" up
+# Per-namespace sysctls: Service traffic between pods of one bridge passes iptables.
+nsenter --net="/run/netns/$NETNS" sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+
+# --- start: the host end of the API relay, then the node's supervisor --------------------
+(in_node_cgroup socat "UNIX-LISTEN:$NODE_DIR/run/apiserver.sock,fork,mode=600" "TCP:127.0.0.1:$API_PORT") \
+  >>"$NODE_DIR/logs/api-relay-host.log" 2>&1 &
+(in_node_cgroup nsenter --net="/run/netns/$NETNS" -- unshare --mount --propagation slave -- \
+  bash "$HERE/node-init.sh" "$NODE_DIR/etc/node.env") >>"$NODE_DIR/logs/node-init.log" 2>&1 &
+echo "$!" >"$NODE_DIR/run/supervisor.pid"
+
+wait_until() { # description, command...
+  local what="$1"; shift
+  local deadline=$(( $(date +%s) + WAIT_SECONDS ))
+  until "$@" >/dev/null 2>&1; do
+    [[ "$(cat "$NODE_DIR/run/init.state" 2>/dev/null)" != failed ]] || { log "the node's supervisor reports a failure"; return 1; }
+    (( $(date +%s) < deadline )) || { log "timed out after ${WAIT_SECONDS}s waiting for $what"; return 1; }
+    sleep 1
+  done
+}
+wait_until "node $NODE_NAME to register" "${KUBECTL[@]}" get node "$NODE_NAME"
+"${KUBECTL[@]}" wait --for=condition=Ready "node/$NODE_NAME" --timeout="${WAIT_SECONDS}s" >&2
+
+trap - ERR
+log "real node '$NODE_NAME' is Ready in $(( $(date +%s) - t0 ))s (netns $NETNS, node IP $NODE_IP, logs $NODE_DIR/logs)"
+echo "$KUBECONFIG_PATH"
