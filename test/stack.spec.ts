@@ -1,8 +1,9 @@
 // Platform invariants, for every stack file, on the objects the program really registers.
 import * as assert from "assert";
-import { StackRun, isClusterScoped, mockPassword } from "../tools/mock-runtime";
+import { StackRun, isClusterScoped, mockPassword, stackFileConfig } from "../tools/mock-runtime";
+import { PROJECT } from "../stacks/config";
 import { parseQuantity } from "../components/shared/quantity";
-import { templateClaimName } from "../components/shared/naming";
+import { LAB_IDS, LAB_LABEL, templateClaimName } from "../components/shared/naming";
 import { K8sObject, STACK_FILES, containers, objects, ofKind, podTemplates, pods, run, selects, strings } from "./objects";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -54,9 +55,14 @@ for (const stack of STACK_FILES) {
                 objs = objects(r);
             });
 
-            it("creates objects", () => {
-                assert.ok(ofKind(objs, "StatefulSet").length > 0);
-                assert.ok(ofKind(objs, "PersistentVolume").length > 0);
+            it("runs every lab it is asked for, each with a StatefulSet of its own", () => {
+                const labs = (r.outputs as { labs: Record<string, unknown> }).labs;
+                const asked = stackFileConfig(stack)[`${PROJECT}:labs`];
+                assert.deepStrictEqual(Object.keys(labs).sort(), (asked ? (JSON.parse(asked) as string[]) : [...LAB_IDS]).sort());
+                for (const lab of Object.keys(labs)) {
+                    const databases = ofKind(objs, "StatefulSet").filter((s) => s.metadata.labels?.[LAB_LABEL] === lab);
+                    assert.ok(databases.length > 0, `${lab}: no StatefulSet`);
+                }
             });
 
             it("gives each claim a PV of its class, reserved for it, with enough capacity and a matching access mode", () => {
@@ -264,11 +270,19 @@ for (const stack of STACK_FILES) {
                 assert.ok(checked >= 7, `${checked} endpoints checked`);
             });
 
-            it("exports connection strings only as secrets", () => {
+            it("exports connection strings and passwords only as Pulumi secrets, and nothing else as one", () => {
                 const out = r.outputs as { labs: Record<string, { secrets: Record<string, string> }> };
+                const expected = Object.entries(out.labs).flatMap(([lab, o]) => Object.keys(o.secrets).map((k) => `labs.${lab}.secrets.${k}`));
+                assert.ok(expected.length > 0, "no lab exports a connection string");
+                assert.deepStrictEqual([...r.secretOutputs].sort(), expected.sort());
+                // each holds a password the stack generated, so it is the real connection string
+                const generated = r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword").map((x) => x.state.result as string);
                 for (const [lab, o] of Object.entries(out.labs)) {
-                    for (const [k, v] of Object.entries(o.secrets)) assert.ok(typeof v === "string" && v.length > 0, `${lab}.${k}`);
+                    for (const [k, v] of Object.entries(o.secrets)) assert.ok(generated.some((pw) => v.includes(pw)), `${lab}.${k} holds no generated password`);
                 }
+                // and no plain output does
+                const plain = JSON.stringify({ ...out, labs: Object.fromEntries(Object.entries(out.labs).map(([lab, o]) => [lab, { ...o, secrets: undefined }])) });
+                for (const pw of generated) assert.ok(!plain.includes(pw), "a generated password in a plain output");
             });
         });
     }

@@ -36,6 +36,8 @@ export interface RegisteredResource {
 export interface StackRun {
     resources: RegisteredResource[];
     outputs?: unknown;
+    /** JSON paths of the outputs that are Pulumi secrets (`outputs` holds their plain values). */
+    secretOutputs: string[];
     error?: Error;
     warnings: string[];
 }
@@ -124,6 +126,19 @@ const mocks = (
     },
 });
 
+/** The JSON paths of every secret Output nested in a value, as the engine would store them. */
+export async function secretPaths(value: unknown, at = ""): Promise<string[]> {
+    if (pulumi.Output.isInstance(value)) {
+        if (await pulumi.isSecret(value)) return [at];
+        return secretPaths(await resolve(value), at);
+    }
+    if (Array.isArray(value)) return (await Promise.all(value.map((x, i) => secretPaths(x, `${at}[${i}]`)))).flat();
+    if (value && typeof value === "object") {
+        return (await Promise.all(Object.entries(value).map(([k, x]) => secretPaths(x, at ? `${at}.${k}` : k)))).flat();
+    }
+    return [];
+}
+
 /** Resolves every Output nested in a value (secrets become plain values). */
 export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
     return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
@@ -186,16 +201,16 @@ async function runNow(
         try {
             outputs = fn({ transformations: [observe] });
         } catch (error) {
-            return { resources, error: error as Error, warnings };
+            return { resources, error: error as Error, secretOutputs: [], warnings };
         }
-        const resolved = await resolve(outputs);
+        const [resolved, secretOutputs] = await Promise.all([resolve(outputs), secretPaths(outputs)]);
         // waits until every registration has been answered
         await pulumi.runtime.disconnect();
         for (const r of resources) {
             r.options = options.get(`${r.type}::${r.name}`) ?? {};
             r.waitsFor = waits.get(`${r.type}::${r.name}`) ?? [];
         }
-        return { resources, outputs: resolved, warnings };
+        return { resources, outputs: resolved, secretOutputs, warnings };
     } finally {
         console.warn = originalWarn;
         errors.prepareStackTrace = prepareStackTrace;
