@@ -8,11 +8,17 @@ import { isQuantity, parseQuantity } from "./quantity";
 
 export type KeyType = "string" | "integer" | "boolean" | "array";
 
-/** One config key: Pulumi.yaml's type, default and description, and its validation. */
+/**
+ * One config key: Pulumi.yaml's type, default and description, the README table's meaning
+ * (markdown, shorter), and its validation. tools/config-docs.ts writes both documents from it.
+ */
 export interface KeySpec<S extends z.ZodType = z.ZodType> {
     type: KeyType;
     default: z.input<S>;
     description: string;
+    readme: string;
+    /** The README's default column, when the value itself reads badly there. */
+    readmeDefault?: string;
     schema: S;
 }
 
