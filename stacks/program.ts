@@ -13,14 +13,8 @@ import { MoviesLab } from "../components/labs/movies-lab";
 import { CustomerLab } from "../components/labs/customer-lab";
 import { PostgresHaLab } from "../components/labs/postgres-ha-lab";
 import { StudentAccess } from "../components/security/student-access";
-import { ConfigKey, LabsConfig, PROJECT } from "./config";
-
-/** Which config key enables each app that is left out when its image is not configured. */
-const APP_IMAGE_KEYS: Partial<Record<LabId, Record<string, ConfigKey>>> = {
-    workshop: { backend: "workshopBackendImage" },
-    movies: { catalog: "moviesCatalogImage" },
-    customer: { backend: "customerBackendImage" },
-};
+import { LabsConfig, PROJECT } from "./config";
+import { LABS } from "./config-keys";
 
 function storageBackend(config: LabsConfig, naming: StackNaming, opts: pulumi.ComponentResourceOptions): StorageBackend {
     const common = { naming, labels: naming.stackLabels(), keepDataOnDestroy: config.keepDataOnDestroy };
@@ -70,7 +64,7 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
     const report = (lab: LabId, out: LabOutputs) => {
         const skippedApps = Object.fromEntries(
             out.skippedApps.map((app) => {
-                const key = `${PROJECT}:${APP_IMAGE_KEYS[lab]?.[app]}`;
+                const key = `${PROJECT}:${LABS[lab].appImageKeys[app]}`;
                 pulumi.log.warn(`lab ${lab}: the ${app} Deployment is left out because no image is configured; set ${key} to the students' image to deploy it`);
                 return [app, `left out: set ${key}`];
             }),

@@ -1,10 +1,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../tools/mock-runtime";
-import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, imageMajor, parseConfig } from "../stacks/config";
+import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
+import { imageMajor } from "../components/shared/config-rules";
 import { LAB_IDS } from "../components/shared/naming";
+import { check as checkDocs } from "../tools/config-docs";
 import { footprintByNamespace } from "../tools/footprint";
 import { objects, run, withConfig } from "./objects";
 
@@ -14,24 +17,42 @@ describe("config", () => {
     describe("Pulumi.yaml", () => {
         const declared = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
 
-        it("declares exactly the keys the program reads, with their type, description and default", () => {
-            assert.deepStrictEqual(Object.keys(declared).sort(), Object.keys(KEYS).sort());
-            for (const [key, spec] of Object.entries(KEYS)) {
-                assert.strictEqual(declared[key].type, spec.type, `${key}: type`);
-                assert.deepStrictEqual(declared[key].default, spec.default, `${key}: default`);
-                assert.strictEqual(declared[key].description, spec.description, `${key}: description`);
-            }
-        });
-
         it("declares defaults that the program itself accepts", () => {
             const all = Object.fromEntries(Object.entries(declared).map(([k, d]) => [`${P}:${k}`, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
             assert.doesNotThrow(() => parseConfig(all));
         });
     });
 
-    it("README documents every key", () => {
-        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-        for (const key of Object.keys(KEYS)) assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+    describe("generated docs (npm run docs:config)", () => {
+        it("Pulumi.yaml's config block and README's key table are as the keys' declarations make them", () => {
+            assert.deepStrictEqual(checkDocs(REPO_ROOT), []);
+        });
+
+        it("names each stale file and the command that fixes it (checked on a modified copy)", () => {
+            const copy = fs.mkdtempSync(path.join(os.tmpdir(), "config-docs-"));
+            try {
+                for (const f of ["Pulumi.yaml", "README.md"]) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
+                const stale = (f: string, from: string, to: string) => {
+                    const text = fs.readFileSync(path.join(copy, f), "utf8");
+                    assert.ok(text.includes(from), `${f} holds ${from}`);
+                    fs.writeFileSync(path.join(copy, f), text.replace(from, to));
+                };
+                stale("Pulumi.yaml", "    default: 20\n", "    default: 30\n");
+                assert.deepStrictEqual(checkDocs(copy), ["Pulumi.yaml is stale: its generated part differs from the keys' declarations; run npm run docs:config"]);
+                stale("README.md", "| `quotaPods` | integer | `20` |", "| `quotaPods` | integer | `30` |");
+                assert.deepStrictEqual(checkDocs(copy), [
+                    "Pulumi.yaml is stale: its generated part differs from the keys' declarations; run npm run docs:config",
+                    "README.md is stale: its generated part differs from the keys' declarations; run npm run docs:config",
+                ]);
+                // a key the docs do not have yet
+                const added = { ...KEYS, quotaServices: { ...KEYS.quotaPods, description: "ResourceQuota: Services.", readme: "ResourceQuota: Services." } };
+                fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(copy, "Pulumi.yaml"));
+                fs.copyFileSync(path.join(REPO_ROOT, "README.md"), path.join(copy, "README.md"));
+                assert.strictEqual(checkDocs(copy, added).length, 2);
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
+        });
     });
 
     describe("stack files", () => {

@@ -1,5 +1,5 @@
 // The student's ServiceAccount, token and kubeconfig (components/security/student-access.ts), and how
-// the API server for it is found (stacks/config.ts).
+// the API server for it is found (stacks/kubeconfig.ts).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,7 +8,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { StudentAccess } from "../components/security/student-access";
 import { StackNaming } from "../components/shared/naming";
 import { MOCK_CA, mockToken, runUnderMocks } from "../tools/mock-runtime";
-import { ambientApiServer } from "../stacks/config";
+import { ambientApiServer } from "../stacks/kubeconfig";
 import { K8sObject, objects, ofKind, one, run } from "./objects";
 
 describe("StudentAccess (labs:security:StudentAccess)", () => {

@@ -4,19 +4,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { CUSTOMER, CustomerSettings, SEED_STORAGE } from "./customer-lab.config";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { Postgres } from "../workloads/postgres";
 import { WebApp } from "../workloads/web-app";
 
-const LAB = "customer";
+const LAB = CUSTOMER.id;
 const LAB_LABEL = { app: "customer" };
 const DB = { user: "root", database: "customer" };
 const BACKEND_PORT = 8080;
 
-export interface CustomerLabArgs extends LabContext {
-    dbSize: string;
-    backendImage?: string;
-}
+export type CustomerLabArgs = LabContext & CustomerSettings;
 
 export class CustomerLab extends pulumi.ComponentResource {
     readonly outputs: LabOutputs;
@@ -38,8 +36,8 @@ export class CustomerLab extends pulumi.ComponentResource {
                 lab: LAB,
                 backend,
                 namespace,
-                claimName: "pg-pv-claim",
-                volumeName: "local-pv-1",
+                claimName: SEED_STORAGE.claim,
+                volumeName: SEED_STORAGE.volume,
                 size: args.dbSize,
                 labels: naming.appLabels(LAB, db),
                 keepDataOnDestroy: args.keepDataOnDestroy,

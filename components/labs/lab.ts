@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabNamespace, PodSecurityLevel } from "../security/namespace";
 import { NamespaceFenceSettings } from "../security/namespace-fence";
+import type { KeySpec, KeyValues } from "../shared/config-rules";
 import { Labels, LabId, StackNaming } from "../shared/naming";
 import { StorageBackend } from "../storage/storage-backend";
 
@@ -9,7 +10,7 @@ export interface LabContext {
     naming: StackNaming;
     backend: StorageBackend;
     keepDataOnDestroy: boolean;
-    images: { postgres: string; volumePermissions: string; mongo: string; grafana: string };
+    images: { postgres: string; volumePermissions: string };
     /** Quota, container defaults and network rules of every lab namespace. */
     fence: NamespaceFenceSettings;
     /** This lab's credentials generation: raising it rotates the lab's generated passwords. */
@@ -23,6 +24,26 @@ export interface LabContext {
  */
 export function podSecurityLevel(a: { rootInit: boolean; unknownAppUser: boolean }): PodSecurityLevel {
     return a.rootInit || a.unknownAppUser ? "baseline" : "restricted";
+}
+
+/**
+ * What the stack's configuration knows of one lab, declared beside its component in
+ * <lab>-lab.config.ts; stacks/config-keys.ts and stacks/config.ts assemble the labs'.
+ */
+export interface LabConfig<N extends string, K extends Record<string, KeySpec>, S> {
+    id: LabId;
+    /** Its settings' name in the stack's config, and what its generated keys start with (postgresHa). */
+    name: N;
+    /** Its own keys, in the order the docs list them. */
+    keys: K;
+    /** What its component receives beyond LabContext, from its keys' values. */
+    settings(values: KeyValues<K>, prefix: string): S;
+    /** What its claims request in its one namespace that holds data (the storage quota check); `keys` name the inputs. */
+    storage: { keys: string; bytes(settings: S): number };
+    /** The most pods it runs at once in one namespace (the pods quota check): replicas, a Job beside them, one surge pod per Deployment. */
+    pods: { keys: string; pods(settings: S): number };
+    /** Apps left out when their image is not configured: app → the key that configures it. */
+    appImageKeys: Record<string, keyof K & string>;
 }
 
 export interface LabEndpoint {

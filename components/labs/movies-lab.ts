@@ -4,19 +4,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { Grafana } from "../workloads/grafana";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { MOVIES, MoviesSettings } from "./movies-lab.config";
 import { MONGO_PORT, MongoReplicaSet, mongoMembers } from "../workloads/mongo-replica-set";
 import { WebApp } from "../workloads/web-app";
 
-const LAB = "movies";
+const LAB = MOVIES.id;
 const REPLICA_SET = "myReplicaSet";
 const CATALOG_PORT = 8080;
 
-export interface MoviesLabArgs extends LabContext {
-    mongoReplicas: number;
-    mongoSize: string;
-    grafanaSize: string;
-    catalogImage?: string;
-}
+export type MoviesLabArgs = LabContext & MoviesSettings;
 
 export class MoviesLab extends pulumi.ComponentResource {
     readonly outputs: LabOutputs;
@@ -56,7 +52,7 @@ export class MoviesLab extends pulumi.ComponentResource {
                 headlessServiceName: "mongo-service",
                 replicaSetName: REPLICA_SET,
                 replicas: args.mongoReplicas,
-                image: args.images.mongo,
+                image: args.mongoImage,
                 volumePermissionsImage: args.images.volumePermissions,
                 template: "mongo-persistent-storage",
                 size: args.mongoSize,
@@ -85,7 +81,7 @@ export class MoviesLab extends pulumi.ComponentResource {
                 namespace,
                 name: "grafana",
                 headlessServiceName: "grafana-headless",
-                image: args.images.grafana,
+                image: args.grafanaImage,
                 volumePermissionsImage: args.images.volumePermissions,
                 template: "grafana-storage",
                 size: args.grafanaSize,

@@ -4,15 +4,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { POSTGRES_HA, PostgresHaSettings } from "./postgres-ha-lab.config";
 import { Postgres } from "../workloads/postgres";
 
-const LAB = "postgres-ha";
+const LAB = POSTGRES_HA.id;
 const DB = { user: "labuser", database: "database" };
 
-export interface PostgresHaLabArgs extends LabContext {
-    replicas: number;
-    size: string;
-}
+export type PostgresHaLabArgs = LabContext & PostgresHaSettings;
 
 export class PostgresHaLab extends pulumi.ComponentResource {
     readonly outputs: LabOutputs;

@@ -6,21 +6,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { TODO, TodoSettings } from "./todo-lab.config";
 import { allowFrom } from "../security/namespace-fence";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { Postgres } from "../workloads/postgres";
 import { WebApp } from "../workloads/web-app";
 
-const LAB = "todo";
+const LAB = TODO.id;
 const DB = { name: "postgres", user: "todo", database: "todo" };
 const APP_PORT = 5000;
 
-export interface TodoLabArgs extends LabContext {
-    dbSize: string;
-    appImage: string;
-    ingressHost: string;
-    ingressClassName: string;
-}
+export type TodoLabArgs = LabContext & TodoSettings;
 
 // The seed ran `flask db init/migrate/upgrade` by hand with kubectl exec. Here an init
 // container does it before every start. An image that ships no migrations (the course's does

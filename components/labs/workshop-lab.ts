@@ -3,18 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
 import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
+import { WORKSHOP, WorkshopSettings } from "./workshop-lab.config";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { Postgres } from "../workloads/postgres";
 import { WebApp } from "../workloads/web-app";
 
-const LAB = "workshop";
+const LAB = WORKSHOP.id;
 
-export interface WorkshopLabArgs extends LabContext {
-    /** true: the claim is mounted; false: an emptyDir (the claim still exists, so switching back finds the data). */
-    persistence: boolean;
-    dbSize: string;
-    backendImage?: string;
-}
+export type WorkshopLabArgs = LabContext & WorkshopSettings;
 
 export class WorkshopLab extends pulumi.ComponentResource {
     readonly outputs: LabOutputs;

@@ -1,0 +1,64 @@
+// The todo lab's share of the stack configuration (see LabConfig in lab.ts).
+import type { LabConfig } from "./lab";
+import { dnsLabel, image, rule, size } from "../shared/config-rules";
+import { DNS_LABEL } from "../shared/naming";
+import { parseQuantity } from "../shared/quantity";
+
+export interface TodoSettings {
+    dbSize: string;
+    appImage: string;
+    ingressHost: string;
+    ingressClassName: string;
+}
+
+// One host per stack, so students on one cluster do not share an Ingress host.
+const defaultHost = (prefix: string) => `todo.${prefix}.labs.local`;
+
+const KEYS = {
+    todoDbSize: {
+        type: "string",
+        default: "1Gi",
+        description: "Lab todo: size of the PostgreSQL claim.",
+        readme: "todo: size of the PostgreSQL claim.",
+        schema: size,
+    },
+    todoAppImage: {
+        type: "string",
+        default: "daredrexel/stateful-flask:v0",
+        description: "Lab todo: the Flask todo app image (the seed's public image by default).",
+        readme: "todo: the Flask todo app image.",
+        schema: image,
+    },
+    todoIngressHost: {
+        type: "string",
+        default: "",
+        description: `Lab todo: Ingress host; "" gives ${defaultHost("<prefix>")}, one per stack.`,
+        readme: `todo: Ingress host; empty gives \`${defaultHost("<prefix>")}\`, one per stack.`,
+        schema: rule(
+            (v) => v === "" || (v.length <= 253 && v.split(".").every((p) => DNS_LABEL.test(p))),
+            `a DNS name such as todo.labs.local, or "" for ${defaultHost("<prefix>")}`,
+        ),
+    },
+    todoIngressClassName: {
+        type: "string",
+        default: "nginx",
+        description: "Lab todo: ingressClassName of the Ingress (minikube's ingress addon: nginx).",
+        readme: "todo: `ingressClassName` of the Ingress.",
+        schema: dnsLabel(63),
+    },
+} as const;
+
+export const TODO: LabConfig<"todo", typeof KEYS, TodoSettings> = {
+    id: "todo",
+    name: "todo",
+    keys: KEYS,
+    settings: (v, prefix) => ({
+        dbSize: v.todoDbSize,
+        appImage: v.todoAppImage,
+        ingressHost: v.todoIngressHost || defaultHost(prefix),
+        ingressClassName: v.todoIngressClassName,
+    }),
+    storage: { keys: "todoDbSize", bytes: (s) => parseQuantity(s.dbSize) },
+    pods: { keys: "the app's rolling update", pods: () => 2 },
+    appImageKeys: {},
+};

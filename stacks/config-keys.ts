@@ -1,0 +1,203 @@
+// Every config key, declared once: the stack's own keys here, each lab's beside its component
+// (components/labs/<lab>-lab.config.ts). Pulumi.yaml's `config:` block and README's key table
+// are generated from KEYS (npm run docs:config).
+import { z } from "zod";
+import { CUSTOMER } from "../components/labs/customer-lab.config";
+import { MOVIES } from "../components/labs/movies-lab.config";
+import { POSTGRES_HA } from "../components/labs/postgres-ha-lab.config";
+import { TODO } from "../components/labs/todo-lab.config";
+import { WORKSHOP } from "../components/labs/workshop-lab.config";
+import { KeySpec, bool, cpu, dnsLabel, generation, image, intRange, memory, oneOf, optionalHost, optionalUrl, postgresImage, size, storageRoot } from "../components/shared/config-rules";
+import { LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/shared/naming";
+
+/** Each lab's declarations, in the order of LAB_IDS. */
+export const LABS = { workshop: WORKSHOP, todo: TODO, movies: MOVIES, customer: CUSTOMER, "postgres-ha": POSTGRES_HA } as const satisfies Record<LabId, { id: LabId }>;
+
+/** The key holding a lab's credentials generation: every lab has one, alike. */
+export const credentialsGenerationKey = <L extends LabId>(lab: L) => `${LABS[lab].name}CredentialsGeneration` as const;
+
+type CredentialsKeys = { [L in LabId as ReturnType<typeof credentialsGenerationKey<L>>]: KeySpec<typeof generation> };
+const CREDENTIALS_KEYS = Object.fromEntries(
+    LAB_IDS.map((lab) => [
+        credentialsGenerationKey(lab),
+        {
+            type: "integer",
+            default: 0,
+            description: `Lab ${lab}: generation of its generated passwords; raise it by one to rotate them (databases and apps move to the new ones, data stays).`,
+            readme: `${lab}: generation of its generated passwords; raise it by one to rotate them (see *Credentials: kept data, rotation*).`,
+            schema: generation,
+        },
+    ]),
+) as CredentialsKeys;
+
+export const KEYS = {
+    prefix: {
+        type: "string",
+        default: "labs",
+        description: `Per-stack name prefix (a student id): goes into every namespace, PV and StorageClass name and host directory. DNS-1123 label, at most ${MAX_PREFIX_LENGTH} characters.`,
+        readme: `Name prefix of the stack (a student id): in every namespace, PV, StorageClass and directory. DNS-1123 label, at most ${MAX_PREFIX_LENGTH} characters.`,
+        schema: dnsLabel(MAX_PREFIX_LENGTH),
+    },
+    labs: {
+        type: "array",
+        default: [...LAB_IDS] as string[],
+        description: `Labs to provision, any of: ${LAB_IDS.join(", ")}.`,
+        readme: `Labs to provision, at least one: ${LAB_IDS.map((id) => `\`${id}\``).join(", ")}.`,
+        readmeDefault: "all five",
+        schema: z
+            .array(oneOf(LAB_IDS, `one of ${LAB_IDS.join(", ")}`), { error: `a list of lab names (${LAB_IDS.join(", ")})` })
+            .min(1, { error: `at least one lab (${LAB_IDS.join(", ")})` })
+            .superRefine((v, ctx) => {
+                const dup = v.find((x, i) => v.indexOf(x) !== i);
+                if (dup !== undefined) ctx.addIssue({ code: "custom", message: "each lab at most once", input: dup });
+            }),
+    },
+    storageMode: {
+        type: "string",
+        default: "hostPath",
+        description: "Where lab data lives: hostPath (directories on the node, e.g. minikube) or nfs (subdirectories of an NFS export).",
+        readme: "`hostPath` or `nfs`.",
+        schema: oneOf(["hostPath", "nfs"], "hostPath or nfs"),
+    },
+    hostPathRoot: {
+        type: "string",
+        default: "/data/state-labs",
+        description: "hostPath mode: node directory under which each stack gets <root>/<prefix>/<lab>/<volume>. minikube keeps /data across restarts.",
+        readme: "hostPath mode only (refused in nfs mode): node directory under which volumes live. A clean absolute path that is a directory of its own: not `/`, not a system directory (`/var/lib`, `/tmp`) nor inside the system's trees (`/etc`, `/proc`, `/var/lib/kubelet`, ...), no `..`, `.` or trailing `/`.",
+        schema: storageRoot("/data/state-labs", false),
+    },
+    nfsServer: {
+        type: "string",
+        default: "",
+        description: "nfs mode (required): NFS server host name or IP address.",
+        readme: "nfs mode (required; refused in hostPath mode, where it would be ignored): NFS server host name or IP.",
+        schema: optionalHost,
+    },
+    nfsPath: {
+        type: "string",
+        default: "",
+        description: "nfs mode (required): exported directory under which each stack gets <path>/<prefix>/<lab>/<volume>.",
+        readme: "nfs mode (required; refused in hostPath mode): exported directory under which volumes live; the same rules as `hostPathRoot`.",
+        schema: storageRoot("/srv/nfs/state-labs", true),
+    },
+    keepDataOnDestroy: {
+        type: "boolean",
+        default: true,
+        description: "Keep PersistentVolumes, claims and the namespaces holding them when resources are deleted or the stack is destroyed. Set false only to wipe lab data on purpose.",
+        readme: "Keep PVs, claims and the namespaces holding them on delete/destroy.",
+        schema: bool,
+    },
+    renderYamlToDirectory: {
+        type: "string",
+        default: "",
+        description: "If set, the Kubernetes provider writes manifests to this directory instead of applying them (Secrets in plaintext). Use on a fresh stack only.",
+        readme: "Write manifests to this directory instead of applying them (see below).",
+        schema: z.string({ error: "a directory path" }),
+    },
+    postgresImage: {
+        type: "string",
+        default: "postgres:17.6",
+        description: "PostgreSQL image (major 17 or older: PGDATA layout under /var/lib/postgresql/data).",
+        readme: "PostgreSQL image (17 or older).",
+        schema: postgresImage,
+    },
+    volumePermissionsImage: {
+        type: "string",
+        default: "busybox:1.36.1",
+        description: "Image of the init container that fixes data directory ownership on hostPath/NFS volumes.",
+        readme: "Image of the init container and Job that prepare data directories.",
+        schema: image,
+    },
+    ...WORKSHOP.keys,
+    ...TODO.keys,
+    ...MOVIES.keys,
+    ...CUSTOMER.keys,
+    ...POSTGRES_HA.keys,
+    ...CREDENTIALS_KEYS,
+    ingressControllerNamespace: {
+        type: "string",
+        default: "ingress-nginx",
+        description: "Namespace of the ingress controller: the only other namespace the NetworkPolicies let reach an app behind an Ingress (minikube's ingress addon: ingress-nginx).",
+        readme: "The ingress controller's namespace: the NetworkPolicies let it, and no other namespace, reach apps behind an Ingress.",
+        schema: dnsLabel(63),
+    },
+    quotaCpuRequests: {
+        type: "string",
+        default: "2",
+        description: "ResourceQuota of every lab namespace: total CPU requests (the labs need at most 1 core in one namespace at the largest replica counts).",
+        readme: "ResourceQuota of each lab namespace: total CPU requests.",
+        schema: cpu,
+    },
+    quotaMemoryRequests: {
+        type: "string",
+        default: "4Gi",
+        description: "ResourceQuota of every lab namespace: total memory requests.",
+        readme: "ResourceQuota of each lab namespace: total memory requests.",
+        schema: memory,
+    },
+    quotaCpuLimits: {
+        type: "string",
+        default: "12",
+        description: "ResourceQuota of every lab namespace: total CPU limits.",
+        readme: "ResourceQuota of each lab namespace: total CPU limits.",
+        schema: cpu,
+    },
+    quotaMemoryLimits: {
+        type: "string",
+        default: "8Gi",
+        description: "ResourceQuota of every lab namespace: total memory limits.",
+        readme: "ResourceQuota of each lab namespace: total memory limits.",
+        schema: memory,
+    },
+    quotaStorage: {
+        type: "string",
+        default: "20Gi",
+        description: "ResourceQuota of every lab namespace: total storage its claims request. Must hold what a lab claims (checked), with room to grow volumes.",
+        readme: "ResourceQuota of each lab namespace: total storage of its claims; a lab claiming more is refused at config time.",
+        schema: size,
+    },
+    quotaPods: {
+        type: "integer",
+        default: 20,
+        description: "ResourceQuota of every lab namespace: number of pods.",
+        readme: "ResourceQuota of each lab namespace: pods. Must admit what a lab runs at once (checked): its replicas, a Job beside them, one surge pod per Deployment.",
+        schema: intRange(1, 1000),
+    },
+    defaultCpuRequest: {
+        type: "string",
+        default: "50m",
+        description: "LimitRange of every lab namespace: CPU request of a container that sets none.",
+        readme: "LimitRange of each lab namespace: CPU request of a container that sets none.",
+        schema: cpu,
+    },
+    defaultMemoryRequest: {
+        type: "string",
+        default: "64Mi",
+        description: "LimitRange of every lab namespace: memory request of a container that sets none.",
+        readme: "LimitRange: memory request of a container that sets none.",
+        schema: memory,
+    },
+    defaultCpuLimit: {
+        type: "string",
+        default: "500m",
+        description: "LimitRange of every lab namespace: CPU limit of a container that sets none (at least defaultCpuRequest).",
+        readme: "LimitRange: CPU limit of a container that sets none.",
+        schema: cpu,
+    },
+    defaultMemoryLimit: {
+        type: "string",
+        default: "256Mi",
+        description: "LimitRange of every lab namespace: memory limit of a container that sets none (at least defaultMemoryRequest).",
+        readme: "LimitRange: memory limit of a container that sets none.",
+        schema: memory,
+    },
+    studentApiServer: {
+        type: "string",
+        default: "",
+        description: `API server URL written into the student's kubeconfig; "" takes the server of the current context of the operator's kubeconfig (KUBECONFIG or ~/.kube/config).`,
+        readme: "API server URL in the student's kubeconfig; empty takes the server of your current kubeconfig context.",
+        schema: optionalUrl,
+    },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof KEYS;
