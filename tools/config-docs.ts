@@ -34,8 +34,8 @@ function pulumiConfig(keys: Keys): string {
 /** README's key table. */
 function readmeTable(keys: Keys): string {
     const rows = Object.entries(keys).map(([key, spec]) => {
-        const dflt = spec.readmeDefault ?? `\`${spec.default === "" ? '""' : String(spec.default)}\``;
-        return `| \`${key}\` | ${spec.type} | ${dflt} | ${spec.readme} |`;
+        const value = Array.isArray(spec.default) ? spec.default.join(", ") : spec.default === "" ? '""' : String(spec.default);
+        return `| \`${key}\` | ${spec.type} | \`${value}\` | ${spec.description} |`;
     });
     return ["| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n") + "\n";
 }

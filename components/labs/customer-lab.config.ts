@@ -15,15 +15,13 @@ const KEYS = {
     customerDbSize: {
         type: "string",
         default: "2Gi",
-        description: `Lab customer: size of the PV ${SEED_STORAGE.volume} and claim ${SEED_STORAGE.claim}.`,
-        readme: `customer: size of PV \`${SEED_STORAGE.volume}\` and claim \`${SEED_STORAGE.claim}\`.`,
+        description: `customer: size of PV \`${SEED_STORAGE.volume}\` and claim \`${SEED_STORAGE.claim}\`.`,
         schema: size,
     },
     customerBackendImage: {
         type: "string",
         default: "",
-        description: `Lab customer: the students' Java customer backend image; "" leaves the backend out.`,
-        readme: "customer: the students' Java backend image; empty leaves it out.",
+        description: "customer: the students' Java backend image; empty leaves it out.",
         schema: optionalImage,
     },
 } as const;

@@ -16,8 +16,7 @@ const KEYS = {
     mongoImage: {
         type: "string",
         default: "mongo:7.0.14",
-        description: "Lab movies: MongoDB image (5.0 or newer: it must ship mongosh).",
-        readme: "movies: MongoDB image (5.0 or newer, for `mongosh`).",
+        description: "movies: MongoDB image (5.0 or newer, for `mongosh`).",
         schema: rule(
             (v) => IMAGE.test(v) && (imageMajor(v, "mongo") ?? 5) >= 5,
             (v) => (IMAGE.test(v) ? "MongoDB 5.0 or newer (the labs run mongosh, which older images lack), such as mongo:7.0.14" : "a pinned image reference such as mongo:7.0.14 (a tag or digest is required)"),
@@ -26,8 +25,7 @@ const KEYS = {
     grafanaImage: {
         type: "string",
         default: "grafana/grafana:11.2.0",
-        description: "Lab movies: Grafana image (10 or newer).",
-        readme: "movies: Grafana image, 10 or newer (its admin password is reset from the Secret with `grafana cli ... --password-from-stdin`).",
+        description: "movies: Grafana image, 10 or newer (its admin password is reset from the Secret with `grafana cli ... --password-from-stdin`).",
         schema: rule(
             (v) => IMAGE.test(v) && (imageMajor(v, "grafana") ?? 10) >= 10,
             (v) =>
@@ -39,29 +37,25 @@ const KEYS = {
     moviesMongoReplicas: {
         type: "integer",
         default: 3,
-        description: "Lab movies: MongoDB replica-set members (at most 7 voting members).",
-        readme: "movies: replica-set members (1 to 7).",
+        description: "movies: replica-set members (1 to 7).",
         schema: replicas(7),
     },
     moviesMongoSize: {
         type: "string",
         default: "2Gi",
-        description: "Lab movies: size of each MongoDB member's claim; raise it to grow the claims.",
-        readme: "movies: size of each member's claim.",
+        description: "movies: size of each member's claim.",
         schema: size,
     },
     moviesGrafanaSize: {
         type: "string",
         default: "2Gi",
-        description: "Lab movies: size of Grafana's claim.",
-        readme: "movies: size of Grafana's claim.",
+        description: "movies: size of Grafana's claim.",
         schema: size,
     },
     moviesCatalogImage: {
         type: "string",
         default: "",
-        description: `Lab movies: the students' movie catalog image; "" leaves the catalog out.`,
-        readme: "movies: the students' movie catalog image; empty leaves it out.",
+        description: "movies: the students' movie catalog image; empty leaves it out.",
         schema: optionalImage,
     },
 } as const;

@@ -12,15 +12,13 @@ const KEYS = {
     postgresHaReplicas: {
         type: "integer",
         default: 3,
-        description: "Lab postgres-ha: PostgreSQL pods (1 primary, the rest streaming hot standbys).",
-        readme: "postgres-ha: pods, 1 primary and the rest hot standbys (1 to 10).",
+        description: "postgres-ha: pods, 1 primary and the rest hot standbys (1 to 10).",
         schema: replicas(10),
     },
     postgresHaSize: {
         type: "string",
         default: "200Mi",
-        description: "Lab postgres-ha: size of each pod's claim.",
-        readme: "postgres-ha: size of each pod's claim.",
+        description: "postgres-ha: size of each pod's claim.",
         schema: size,
     },
 } as const;

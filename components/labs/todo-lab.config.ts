@@ -18,22 +18,19 @@ const KEYS = {
     todoDbSize: {
         type: "string",
         default: "1Gi",
-        description: "Lab todo: size of the PostgreSQL claim.",
-        readme: "todo: size of the PostgreSQL claim.",
+        description: "todo: size of the PostgreSQL claim.",
         schema: size,
     },
     todoAppImage: {
         type: "string",
         default: "daredrexel/stateful-flask:v0",
-        description: "Lab todo: the Flask todo app image (the seed's public image by default).",
-        readme: "todo: the Flask todo app image.",
+        description: "todo: the Flask todo app image.",
         schema: image,
     },
     todoIngressHost: {
         type: "string",
         default: "",
-        description: `Lab todo: Ingress host; "" gives ${defaultHost("<prefix>")}, one per stack.`,
-        readme: `todo: Ingress host; empty gives \`${defaultHost("<prefix>")}\`, one per stack.`,
+        description: `todo: Ingress host; empty gives \`${defaultHost("<prefix>")}\`, one per stack.`,
         schema: rule(
             (v) => v === "" || (v.length <= 253 && v.split(".").every((p) => DNS_LABEL.test(p))),
             `a DNS name such as todo.labs.local, or "" for ${defaultHost("<prefix>")}`,
@@ -42,8 +39,7 @@ const KEYS = {
     todoIngressClassName: {
         type: "string",
         default: "nginx",
-        description: "Lab todo: ingressClassName of the Ingress (minikube's ingress addon: nginx).",
-        readme: "todo: `ingressClassName` of the Ingress.",
+        description: "todo: `ingressClassName` of the Ingress.",
         schema: dnsLabel(63),
     },
 } as const;

@@ -14,22 +14,19 @@ const KEYS = {
     workshopPersistence: {
         type: "boolean",
         default: true,
-        description: "Lab workshop: true keeps the database on a persistent claim; false shows the seed's first step (emptyDir, data lost with the pod).",
-        readme: "workshop: database on its claim (`false`: emptyDir, data lost with the pod).",
+        description: "workshop: database on its claim (`false`: emptyDir, data lost with the pod).",
         schema: bool,
     },
     workshopDbSize: {
         type: "string",
         default: "1Gi",
-        description: "Lab workshop: size of the database claim.",
-        readme: "workshop: size of the database claim.",
+        description: "workshop: size of the database claim.",
         schema: size,
     },
     workshopBackendImage: {
         type: "string",
         default: "",
-        description: `Lab workshop: the students' FastAPI backend image; "" leaves the backend out.`,
-        readme: "workshop: the students' FastAPI image; empty leaves the backend out.",
+        description: "workshop: the students' FastAPI image; empty leaves the backend out.",
         schema: optionalImage,
     },
 } as const;

@@ -15,10 +15,8 @@ export type KeyType = "string" | "integer" | "boolean" | "array";
 export interface KeySpec<S extends z.ZodType = z.ZodType> {
     type: KeyType;
     default: z.input<S>;
+    /** One text for Pulumi.yaml and the README's table (tools/config-docs.ts writes both). */
     description: string;
-    readme: string;
-    /** The README's default column, when the value itself reads badly there. */
-    readmeDefault?: string;
     schema: S;
 }
 
