@@ -4,6 +4,7 @@ import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { inlineScript } from "../shared/scripts";
 import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
 import { clientService, headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
@@ -32,14 +33,8 @@ export interface GrafanaArgs {
     keepDataOnDestroy: boolean;
 }
 
-// Every start: Grafana keeps its admin password in its own database, set from the env only
-// when that database is created. Reset it from the Secret (on stdin, never argv), so a kept
-// volume stays reachable after a destroy and a rotation. `--password-from-stdin`: Grafana 9.1+.
-export const SYNC_ADMIN_PASSWORD = `set -eu
-if [ ! -s "$GF_PATHS_DATA/grafana.db" ]; then echo "no Grafana database yet: its first start takes the Secret's admin password"; exit 0; fi
-printf '%s' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "\${GF_PATHS_HOME:-/usr/share/grafana}" --config "\${GF_PATHS_CONFIG:-/etc/grafana/grafana.ini}" admin reset-admin-password --password-from-stdin >/dev/null
-echo "$GF_SECURITY_ADMIN_USER: password set from the Secret"
-`;
+// What its `sync-credentials` init container runs (said there).
+export const SYNC_ADMIN_PASSWORD = inlineScript(__dirname, "grafana", "sync-admin-password.sh");
 
 /** Grafana as a one-replica StatefulSet whose dashboards and settings live on a claim. */
 export class Grafana extends pulumi.ComponentResource {

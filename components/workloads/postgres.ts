@@ -5,6 +5,7 @@ import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { PersistentClaim } from "../storage/persistent-claim";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { inlineScript, scriptFile } from "../shared/scripts";
 import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
 import { clientService, headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
@@ -83,60 +84,10 @@ export function postgresEnv(auth: PostgresAuth, replication?: PostgresReplicatio
     ];
 }
 
-// Runs once, on the primary's first start (docker-entrypoint-initdb.d): the replication role,
-// its password read from the env (the Secret), and the pg_hba line that lets it stream.
-const REPLICATION_INITDB = `#!/bin/sh
-set -eu
-psql -v ON_ERROR_STOP=1 -v pw="$REPLICATION_PASSWORD" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
-CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD :'pw';
-SQL
-echo "host replication ${REPLICATION_USER} all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-`;
-
-// A standby's first start: clone the primary (pg_basebackup -R writes standby.signal and
-// primary_conninfo) into a temporary directory, then move it into place, so a failed clone
-// never leaves a half data directory. Data already there is kept: a restart changes nothing.
-const CLONE_SCRIPT = `set -eu
-ordinal="\${HOSTNAME##*-}"
-if [ "$ordinal" = "0" ]; then echo "ordinal 0 is the primary: nothing to clone"; exit 0; fi
-if [ -s "$PGDATA/PG_VERSION" ]; then echo "$PGDATA holds data: keeping it"; exit 0; fi
-until pg_isready -h "$PRIMARY_HOST" -p ${POSTGRES_PORT}; do echo "waiting for $PRIMARY_HOST"; sleep 2; done
-rm -rf "$PGDATA.clone"
-PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p ${POSTGRES_PORT} -U ${REPLICATION_USER} -D "$PGDATA.clone" -R -X stream
-chmod 0700 "$PGDATA.clone"
-mv "$PGDATA.clone" "$PGDATA"
-echo "cloned $PRIMARY_HOST into $PGDATA as a hot standby"
-`;
-
-// Every start of a pod whose volume holds a database: the database follows its Secret, so
-// kept data stays reachable after a destroy and re-create (new Secret) and after a rotation.
-// - A primary or single server sets its users' passwords in single-user mode: no network,
-//   no login needed, before the server accepts connections. The SQL goes on stdin; with
-//   log_min_error_statement=panic a failing statement (its password) is never logged, and
-//   exit_on_error makes any error fail the container.
-// - A standby's roles are the primary's (replayed from WAL); what it holds itself is the
-//   password of its own connection to the primary: primary_conninfo is rewritten with the
-//   Secret's. (Generated passwords are letters and digits: nothing to quote inside it.)
-export const SYNC_CREDENTIALS = `set -eu
-if [ ! -s "$PGDATA/PG_VERSION" ]; then echo "no database in $PGDATA yet: its first start takes the Secret's passwords"; exit 0; fi
-if [ -f "$PGDATA/standby.signal" ]; then
-  conf="$PGDATA/postgresql.auto.conf"
-  { grep -v '^primary_conninfo' "$conf" || true
-    printf "primary_conninfo = 'host=%s port=%s user=%s password=%s'\n" "$PRIMARY_HOST" ${POSTGRES_PORT} ${REPLICATION_USER} "$REPLICATION_PASSWORD"
-  } > "$conf.sync"
-  chmod 0600 "$conf.sync"
-  mv "$conf.sync" "$conf"
-  echo "standby: its connection to $PRIMARY_HOST uses the Secret's replication password"
-  exit 0
-fi
-literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
-identifier() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
-{
-  printf '%s\n' "ALTER ROLE $(identifier "$POSTGRES_USER") PASSWORD $(literal "$POSTGRES_PASSWORD");"
-  if [ -n "\${REPLICATION_PASSWORD:-}" ]; then printf '%s\n' "ALTER ROLE ${REPLICATION_USER} PASSWORD $(literal "$REPLICATION_PASSWORD");"; fi
-} | postgres --single -D "$PGDATA" -c exit_on_error=on -c log_min_error_statement=panic template1 >/dev/null
-echo "$POSTGRES_USER\${REPLICATION_PASSWORD:+ and ${REPLICATION_USER}}: passwords set from the Secret"
-`;
+// The scripts its pods run (postgres/*.sh; what each does is said there).
+const REPLICATION_INITDB = scriptFile(__dirname, "postgres", "replication-initdb.sh");
+const CLONE_PRIMARY = inlineScript(__dirname, "postgres", "clone-primary.sh");
+export const SYNC_CREDENTIALS = inlineScript(__dirname, "postgres", "sync-credentials.sh");
 
 /** PostgreSQL as a StatefulSet with its headless and client Services; optionally replicated. */
 export class Postgres extends pulumi.ComponentResource {
@@ -206,7 +157,7 @@ export class Postgres extends pulumi.ComponentResource {
             initContainers.push({
                 name: "clone-primary",
                 image: args.image,
-                command: ["sh", "-c", CLONE_SCRIPT],
+                command: ["sh", "-c", CLONE_PRIMARY],
                 env: [...env, primaryHost],
                 resources: RESOURCE_PRESETS.small,
                 securityContext: restrictedContainer(),
