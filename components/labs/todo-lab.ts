@@ -73,13 +73,13 @@ export class TodoLab extends pulumi.ComponentResource {
                     database: DB.database,
                     credentials,
                     passwordKey: "POSTGRES_PASSWORD",
-                    settings: { configMap: "postgres-config", usernameKey: "POSTGRES_USER", databaseKey: "POSTGRES_DB" },
+                    settings: { configMap: settings.metadata.name, usernameKey: "POSTGRES_USER", databaseKey: "POSTGRES_DB" },
                 },
                 persistence: { kind: "existingClaim", claim },
                 backend,
                 keepDataOnDestroy: args.keepDataOnDestroy,
             },
-            { parent: this, dependsOn: [settings] },
+            { parent: this },
         );
 
         // Secrets do not cross namespaces: the app's namespace gets its own, built from the
@@ -136,6 +136,7 @@ export class TodoLab extends pulumi.ComponentResource {
                     },
                 ],
                 credentials: [appCredentials],
+                // the app connects as it starts: the database must be up, which nothing the app names says
                 dependsOn: [postgres],
             },
             { parent: this },
@@ -195,12 +196,12 @@ export class TodoLab extends pulumi.ComponentResource {
                     rules: [
                         {
                             host: args.ingressHost,
-                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "stateful-flask", port: { number: APP_PORT } } } }] },
+                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: external.metadata.name, port: { number: APP_PORT } } } }] },
                         },
                     ],
                 },
             },
-            { parent: this, dependsOn: [external] },
+            { parent: this },
         );
 
         this.outputs = {

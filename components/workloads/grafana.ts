@@ -67,7 +67,7 @@ export class Grafana extends pulumi.ComponentResource {
             {
                 metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
-                    serviceName: args.headlessServiceName,
+                    serviceName: headless.metadata.name,
                     replicas: 1,
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
@@ -100,10 +100,10 @@ export class Grafana extends pulumi.ComponentResource {
                     volumeClaimTemplates: [storage.volumeClaimTemplate],
                 },
             },
-            statefulSetOptions(this, [headless, args.credentials.secret, ...storage.waitFor]),
+            statefulSetOptions(this, storage.waitFor),
         );
         growClaims(name, templates, storage, this.statefulSet, this);
-        this.host = pulumi.output(ns).apply((n) => serviceHost(args.name, n));
+        this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name });
     }
 }

@@ -90,7 +90,7 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
             {
                 metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
-                    serviceName: args.headlessServiceName,
+                    serviceName: this.headlessService.metadata.name,
                     replicas: args.replicas,
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
@@ -147,18 +147,18 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                             volumes: [
                                 c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440),
                                 { name: "keyfile", emptyDir: { medium: "Memory" } },
-                                { name: "scripts", configMap: { name: `${args.name}-sync` } },
+                                { name: "scripts", configMap: { name: sync.metadata.name } },
                             ],
                         },
                     },
                     volumeClaimTemplates: [storage.volumeClaimTemplate],
                 },
             },
-            statefulSetOptions(this, [this.headlessService, sync, c.secret, ...storage.waitFor]),
+            statefulSetOptions(this, storage.waitFor),
         );
         growClaims(name, templates, storage, this.statefulSet, this);
 
-        this.members = pulumi.output(ns).apply((n) => mongoMembers(args.name, args.headlessServiceName, n, args.replicas));
+        this.members = pulumi.all([this.headlessService.metadata.name, ns]).apply(([h, n]) => mongoMembers(args.name, h, n, args.replicas));
         const script = new k8s.core.v1.ConfigMap(
             `${name}-initiate`,
             { metadata: { name: `${args.name}-initiate`, namespace: ns, labels }, data: { "initiate.js": INITIATE_JS } },
@@ -193,14 +193,15 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                                     volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }],
                                 },
                             ],
-                            volumes: [{ name: "scripts", configMap: { name: `${args.name}-initiate` } }],
+                            volumes: [{ name: "scripts", configMap: { name: script.metadata.name } }],
                         },
                     },
                 },
             },
             // A changed member list changes the (immutable) pod template: the Job is replaced and
             // runs again, adding the new members; otherwise it stays done.
-            { parent: this, dependsOn: [this.statefulSet, script] },
+            // The members must exist to be initiated: nothing in the Job names the StatefulSet.
+            { parent: this, dependsOn: [this.statefulSet] },
         );
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, members: this.members });
     }

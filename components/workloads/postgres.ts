@@ -35,7 +35,7 @@ export interface PostgresAuth {
     /** Key of the superuser password in the credentials' Secret. */
     passwordKey: string;
     /** Read user and database names from this ConfigMap (keys below) rather than plain env values. */
-    settings?: { configMap: string; usernameKey: string; databaseKey: string };
+    settings?: { configMap: pulumi.Input<string>; usernameKey: string; databaseKey: string };
 }
 
 /** Streaming replication: ordinal 0 is the primary, every other pod a hot standby cloned from it. */
@@ -123,13 +123,14 @@ export class Postgres extends pulumi.ComponentResource {
         }
 
         const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";
-        // The Secret first: a rotation restarts the pods only once it holds the new passwords.
-        const waitFor: pulumi.Resource[] = [this.headlessService, args.auth.credentials.secret];
+        // Only what no field of the StatefulSet names (Secrets, ConfigMaps, the headless Service
+        // and claims are named through their outputs): the storage's PVs and preparation.
+        const waitFor: pulumi.Resource[] = [];
         const volumes: k8s.types.input.core.v1.Volume[] = [];
         let templates: ClaimTemplateArgs | undefined;
         let templateStorage: ReturnType<typeof claimTemplateStorage> | undefined;
         if (persistence.kind === "existingClaim") {
-            volumes.push({ name: volumeName, persistentVolumeClaim: { claimName: persistence.claim.claimName } });
+            volumes.push({ name: volumeName, persistentVolumeClaim: { claimName: persistence.claim.name } });
             waitFor.push(...persistence.claim.ready);
         } else if (persistence.kind === "ephemeral") {
             volumes.push({ name: volumeName, emptyDir: {} });
@@ -145,15 +146,14 @@ export class Postgres extends pulumi.ComponentResource {
             initContainers.push(volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID }));
         }
         const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
-        const primaryHost = { name: "PRIMARY_HOST", value: `${args.name}-0.${args.headlessServiceName}` };
+        const primaryHost = { name: "PRIMARY_HOST", value: pulumi.interpolate`${args.name}-0.${this.headlessService.metadata.name}` };
         if (replication) {
             const initdb = new k8s.core.v1.ConfigMap(
                 `${name}-initdb`,
                 { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } },
                 { parent: this },
             );
-            waitFor.push(initdb);
-            volumes.push({ name: "initdb", configMap: { name: `${args.name}-initdb`, defaultMode: 0o555 } });
+            volumes.push({ name: "initdb", configMap: { name: initdb.metadata.name, defaultMode: 0o555 } });
             initContainers.push({
                 name: "clone-primary",
                 image: args.image,
@@ -173,7 +173,7 @@ export class Postgres extends pulumi.ComponentResource {
             {
                 metadata: { name: args.name, namespace: args.namespace.forPods, labels },
                 spec: {
-                    serviceName: args.headlessServiceName,
+                    serviceName: this.headlessService.metadata.name,
                     replicas,
                     selector: { matchLabels: selector },
                     persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
@@ -207,7 +207,7 @@ export class Postgres extends pulumi.ComponentResource {
         );
         if (templates && templateStorage) growClaims(name, templates, templateStorage, this.statefulSet, this);
 
-        this.host = pulumi.output(ns).apply((n) => serviceHost(args.serviceName, n));
+        this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, service: this.service.metadata.name });
     }
 }
