@@ -3,12 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
 import { inlineScript } from "../shared/scripts";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
-import { clientService, headlessService } from "./services";
+import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
-import { volumePermissionsContainer } from "../storage/volume-permissions";
+import { statefulDatabase } from "./stateful-database";
 
 export const GRAFANA_PORT = 3000;
 /** uid of the grafana user in the official image. */
@@ -49,12 +48,7 @@ export class Grafana extends pulumi.ComponentResource {
         const selector = args.naming.selectorLabels(args.lab, args.app);
         const ns = args.namespace.name;
         const ports = [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }];
-        const headless = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         this.service = clientService(name, { serviceName: args.name, namespace: ns, labels, selector, ports }, this);
-        const templates: ClaimTemplateArgs = {
-            backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
-        };
-        const storage = claimTemplateStorage(name, templates);
         const health: k8s.types.input.core.v1.HTTPGetAction = { path: "/api/health", port: "http" };
         const env = [
             { name: "GF_PATHS_DATA", value: DATA_DIR },
@@ -62,47 +56,30 @@ export class Grafana extends pulumi.ComponentResource {
             args.credentials.env("GF_SECURITY_ADMIN_PASSWORD", args.passwordKey),
         ];
         const mounts = [{ name: args.template, mountPath: DATA_DIR }];
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        this.statefulSet = statefulDatabase(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
-                spec: {
-                    serviceName: headless.metadata.name,
-                    replicas: 1,
-                    selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
-                    template: {
-                        metadata: { labels, annotations: args.credentials.podAnnotations },
-                        spec: {
-                            enableServiceLinks: false,
-                            securityContext: podSecurity(GRAFANA_UID),
-                            initContainers: [
-                                ...(args.backend.needsVolumePermissions
-                                    ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
-                                    : []),
-                                syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts }),
-                            ],
-                            containers: [
-                                {
-                                    name: "grafana",
-                                    image: args.image,
-                                    ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                                    env,
-                                    readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-                                    livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: mounts,
-                                },
-                            ],
+                ...args, labels, selector, ports, replicas: 1, uid: GRAFANA_UID, dataMount: DATA_DIR,
+                storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: args.credentials.podAnnotations,
+                pod: () => ({
+                    initContainers: [syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts })],
+                    containers: [
+                        {
+                            name: "grafana",
+                            image: args.image,
+                            ports: [{ name: "http", containerPort: GRAFANA_PORT }],
+                            env,
+                            readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+                            resources: RESOURCE_PRESETS.small,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: mounts,
                         },
-                    },
-                    volumeClaimTemplates: [storage.volumeClaimTemplate],
-                },
+                    ],
+                }),
             },
-            statefulSetOptions(this, storage.waitFor),
-        );
-        growClaims(name, templates, storage, this.statefulSet, this);
+            this,
+        ).statefulSet;
         this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name });
     }

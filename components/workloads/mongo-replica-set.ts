@@ -5,10 +5,8 @@ import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
 import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
 import { inlineScript, scriptFile } from "../shared/scripts";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
-import { headlessService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
-import { volumePermissionsContainer } from "../storage/volume-permissions";
+import { statefulDatabase } from "./stateful-database";
 
 export const MONGO_PORT = 27017;
 /** uid/gid of the mongodb user in the official image. */
@@ -66,15 +64,6 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
         const ns = args.namespace.name;
         const c = args.credentials;
 
-        this.headlessService = headlessService(
-            `${name}-headless`,
-            { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports: [{ name: "mongodb", port: MONGO_PORT, targetPort: "mongodb" }] },
-            this,
-        );
-        const templates: ClaimTemplateArgs = {
-            backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: args.template, size: args.size, replicas: args.replicas, labels,
-        };
-        const storage = claimTemplateStorage(name, templates);
         const env = [
             { name: "MONGO_INITDB_ROOT_USERNAME", value: args.rootUsername },
             c.env("MONGO_INITDB_ROOT_PASSWORD", args.rootPasswordKey),
@@ -85,78 +74,63 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
             { parent: this },
         );
         const ping: k8s.types.input.core.v1.ExecAction = { command: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"] };
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ headlessService: this.headlessService, statefulSet: this.statefulSet } = statefulDatabase(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
-                spec: {
-                    serviceName: this.headlessService.metadata.name,
-                    replicas: args.replicas,
-                    selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
-                    template: {
-                        metadata: { labels, annotations: c.podAnnotations },
-                        spec: {
-                            enableServiceLinks: false,
-                            securityContext: podSecurity(MONGO_UID),
-                            initContainers: [
-                                ...(args.backend.needsVolumePermissions
-                                    ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: MONGO_DATA_DIR, uid: MONGO_UID, gid: MONGO_UID })]
-                                    : []),
-                                {
-                                    // mongod refuses a keyfile readable by group or others, and a Secret
-                                    // volume with fsGroup is group-readable: copy it, owned by mongod, 0400.
-                                    name: "keyfile",
-                                    image: args.image,
-                                    command: ["sh", "-c", `cp /keyfile-secret/keyfile ${KEYFILE_DIR}/keyfile && chmod 0400 ${KEYFILE_DIR}/keyfile`],
-                                    resources: RESOURCE_PRESETS.nano,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: [
-                                        { name: "keyfile-secret", mountPath: "/keyfile-secret", readOnly: true },
-                                        { name: "keyfile", mountPath: KEYFILE_DIR },
-                                    ],
-                                },
-                                syncCredentialsContainer({
-                                    image: args.image,
-                                    script: SYNC_CREDENTIALS,
-                                    env,
-                                    volumeMounts: [
-                                        { name: args.template, mountPath: MONGO_DATA_DIR },
-                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                    ],
-                                }),
-                            ],
-                            containers: [
-                                {
-                                    name: "mongo",
-                                    image: args.image,
-                                    // args, not command: the image's entrypoint creates the root user on first start.
-                                    args: ["mongod", "--replSet", args.replicaSetName, "--bind_ip_all", "--keyFile", `${KEYFILE_DIR}/keyfile`, "--wiredTigerCacheSizeGB", "0.25"],
-                                    ports: [{ name: "mongodb", containerPort: MONGO_PORT }],
-                                    env,
-                                    readinessProbe: { exec: ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
-                                    livenessProbe: { exec: ping, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: [
-                                        { name: args.template, mountPath: MONGO_DATA_DIR },
-                                        { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440),
-                                { name: "keyfile", emptyDir: { medium: "Memory" } },
-                                { name: "scripts", configMap: { name: sync.metadata.name } },
+                ...args, labels, selector, ports: [{ name: "mongodb", port: MONGO_PORT, targetPort: "mongodb" }], uid: MONGO_UID, dataMount: MONGO_DATA_DIR,
+                storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: c.podAnnotations,
+                pod: () => ({
+                    initContainers: [
+                        {
+                            // mongod refuses a keyfile readable by group or others, and a Secret
+                            // volume with fsGroup is group-readable: copy it, owned by mongod, 0400.
+                            name: "keyfile",
+                            image: args.image,
+                            command: ["sh", "-c", `cp /keyfile-secret/keyfile ${KEYFILE_DIR}/keyfile && chmod 0400 ${KEYFILE_DIR}/keyfile`],
+                            resources: RESOURCE_PRESETS.nano,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: [
+                                { name: "keyfile-secret", mountPath: "/keyfile-secret", readOnly: true },
+                                { name: "keyfile", mountPath: KEYFILE_DIR },
                             ],
                         },
-                    },
-                    volumeClaimTemplates: [storage.volumeClaimTemplate],
-                },
+                        syncCredentialsContainer({
+                            image: args.image,
+                            script: SYNC_CREDENTIALS,
+                            env,
+                            volumeMounts: [
+                                { name: args.template, mountPath: MONGO_DATA_DIR },
+                                { name: "scripts", mountPath: "/scripts", readOnly: true },
+                            ],
+                        }),
+                    ],
+                    containers: [
+                        {
+                            name: "mongo",
+                            image: args.image,
+                            // args, not command: the image's entrypoint creates the root user on first start.
+                            args: ["mongod", "--replSet", args.replicaSetName, "--bind_ip_all", "--keyFile", `${KEYFILE_DIR}/keyfile`, "--wiredTigerCacheSizeGB", "0.25"],
+                            ports: [{ name: "mongodb", containerPort: MONGO_PORT }],
+                            env,
+                            readinessProbe: { exec: ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { exec: ping, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
+                            resources: RESOURCE_PRESETS.small,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: [
+                                { name: args.template, mountPath: MONGO_DATA_DIR },
+                                { name: "keyfile", mountPath: KEYFILE_DIR, readOnly: true },
+                            ],
+                        },
+                    ],
+                    volumes: [
+                        c.volume("keyfile-secret", { [args.keyfileKey]: "keyfile" }, 0o440),
+                        { name: "keyfile", emptyDir: { medium: "Memory" } },
+                        { name: "scripts", configMap: { name: sync.metadata.name } },
+                    ],
+                }),
             },
-            statefulSetOptions(this, storage.waitFor),
-        );
-        growClaims(name, templates, storage, this.statefulSet, this);
+            this,
+        ));
 
         this.members = pulumi.all([this.headlessService.metadata.name, ns]).apply(([h, n]) => mongoMembers(args.name, h, n, args.replicas));
         const script = new k8s.core.v1.ConfigMap(

@@ -3,13 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { PersistentClaim } from "../storage/persistent-claim";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
 import { inlineScript, scriptFile } from "../shared/scripts";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
-import { clientService, headlessService } from "./services";
+import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
-import { volumePermissionsContainer } from "../storage/volume-permissions";
+import { DatabaseStorage, statefulDatabase } from "./stateful-database";
 
 export const POSTGRES_PORT = 5432;
 /** uid/gid of the postgres user in the official (Debian-based) image. */
@@ -20,13 +18,7 @@ const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
 export const REPLICATION_USER = "replicator";
 
-export type PostgresPersistence =
-    /** One claim per pod from `volumeClaimTemplates`, each bound to a static PV of the backend. */
-    | { kind: "claimTemplate"; template: string; size: string }
-    /** One pre-created claim mounted by the single pod (labs 000, 001 and 003). */
-    | { kind: "existingClaim"; claim: PersistentClaim }
-    /** An emptyDir: data is lost with the pod (the seed's first step in lab 000). */
-    | { kind: "ephemeral" };
+export type PostgresPersistence = DatabaseStorage;
 
 export interface PostgresAuth {
     username: string;
@@ -111,8 +103,6 @@ export class Postgres extends pulumi.ComponentResource {
             throw new Error(`${name}: replicas need a claim per pod (claimTemplate persistence)`);
         }
         const ports = [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }];
-
-        this.headlessService = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         // With replication the client Service is read-write: only the primary, pod <name>-0.
         const primary = replication ? { ...selector, "statefulset.kubernetes.io/pod-name": `${args.name}-0` } : selector;
         this.service = clientService(name, { serviceName: args.serviceName, namespace: ns, labels, selector: primary, ports }, this);
@@ -121,91 +111,50 @@ export class Postgres extends pulumi.ComponentResource {
             // replicated MySQL tutorial; a Service selector cannot exclude ordinal 0.
             this.readService = clientService(`${name}-read`, { serviceName: replication.readServiceName, namespace: ns, labels, selector, ports }, this);
         }
-
-        const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";
-        // Only what no field of the StatefulSet names (Secrets, ConfigMaps, the headless Service
-        // and claims are named through their outputs): the storage's PVs and preparation.
-        const waitFor: pulumi.Resource[] = [];
-        const volumes: k8s.types.input.core.v1.Volume[] = [];
-        let templates: ClaimTemplateArgs | undefined;
-        let templateStorage: ReturnType<typeof claimTemplateStorage> | undefined;
-        if (persistence.kind === "existingClaim") {
-            volumes.push({ name: volumeName, persistentVolumeClaim: { claimName: persistence.claim.name } });
-            waitFor.push(...persistence.claim.ready);
-        } else if (persistence.kind === "ephemeral") {
-            volumes.push({ name: volumeName, emptyDir: {} });
-        } else {
-            templates = { backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: persistence.template, size: persistence.size, replicas, labels };
-            templateStorage = claimTemplateStorage(name, templates);
-            waitFor.push(...templateStorage.waitFor);
-        }
-
+        const initdb = replication
+            ? new k8s.core.v1.ConfigMap(`${name}-initdb`, { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } }, { parent: this })
+            : undefined;
         const env = postgresEnv(args.auth, replication);
-        const initContainers: k8s.types.input.core.v1.Container[] = [];
-        if (persistence.kind !== "ephemeral" && args.backend.needsVolumePermissions) {
-            initContainers.push(volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID }));
-        }
-        const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
-        const primaryHost = { name: "PRIMARY_HOST", value: pulumi.interpolate`${args.name}-0.${this.headlessService.metadata.name}` };
-        if (replication) {
-            const initdb = new k8s.core.v1.ConfigMap(
-                `${name}-initdb`,
-                { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } },
-                { parent: this },
-            );
-            volumes.push({ name: "initdb", configMap: { name: initdb.metadata.name, defaultMode: 0o555 } });
-            initContainers.push({
-                name: "clone-primary",
-                image: args.image,
-                command: ["sh", "-c", CLONE_PRIMARY],
-                env: [...env, primaryHost],
-                resources: RESOURCE_PRESETS.small,
-                securityContext: restrictedContainer(),
-                volumeMounts: mounts,
-            });
-        }
-        if (persistence.kind !== "ephemeral") {
-            initContainers.push(syncCredentialsContainer({ image: args.image, script: SYNC_CREDENTIALS, env: replication ? [...env, primaryHost] : env, volumeMounts: mounts }));
-        }
 
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ headlessService: this.headlessService, statefulSet: this.statefulSet } = statefulDatabase(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
-                spec: {
-                    serviceName: this.headlessService.metadata.name,
-                    replicas,
-                    selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
-                    template: {
-                        metadata: { labels, annotations: args.auth.credentials.podAnnotations },
-                        spec: {
-                            enableServiceLinks: false,
-                            securityContext: podSecurity(POSTGRES_UID),
-                            terminationGracePeriodSeconds: 30,
-                            initContainers,
-                            containers: [
-                                {
-                                    name: "postgres",
-                                    image: args.image,
-                                    ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                                    env,
-                                    readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                                    livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: replication ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,
-                                },
-                            ],
-                            volumes,
-                        },
-                    },
-                    volumeClaimTemplates: templateStorage ? [templateStorage.volumeClaimTemplate] : [],
+                ...args, labels, selector, ports, replicas, uid: POSTGRES_UID, dataMount: DATA_MOUNT, storage: persistence, podAnnotations: args.auth.credentials.podAnnotations,
+                pod: ({ volumeName, headlessService }) => {
+                    const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
+                    const primaryHost = { name: "PRIMARY_HOST", value: pulumi.interpolate`${args.name}-0.${headlessService.metadata.name}` };
+                    const initContainers: k8s.types.input.core.v1.Container[] = [];
+                    if (replication) {
+                        initContainers.push({
+                            name: "clone-primary",
+                            image: args.image,
+                            command: ["sh", "-c", CLONE_PRIMARY],
+                            env: [...env, primaryHost],
+                            resources: RESOURCE_PRESETS.small,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: mounts,
+                        });
+                    }
+                    if (persistence.kind !== "ephemeral") {
+                        initContainers.push(syncCredentialsContainer({ image: args.image, script: SYNC_CREDENTIALS, env: replication ? [...env, primaryHost] : env, volumeMounts: mounts }));
+                    }
+                    const container = {
+                        name: "postgres",
+                        image: args.image,
+                        ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                        env,
+                        readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        resources: RESOURCE_PRESETS.small,
+                        securityContext: restrictedContainer(),
+                        volumeMounts: initdb ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,
+                    };
+                    const volumes = initdb ? [{ name: "initdb", configMap: { name: initdb.metadata.name, defaultMode: 0o555 } }] : [];
+                    return { terminationGracePeriodSeconds: 30, initContainers, containers: [container], volumes };
                 },
             },
-            statefulSetOptions(this, waitFor),
-        );
-        if (templates && templateStorage) growClaims(name, templates, templateStorage, this.statefulSet, this);
+            this,
+        ));
 
         this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, service: this.service.metadata.name });
