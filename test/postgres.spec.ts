@@ -50,6 +50,20 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.strictEqual(env(init, "DIR").value, spec.containers[0].volumeMounts[0].mountPath);
             assert.deepStrictEqual(init.securityContext.capabilities, { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] });
         });
+
+        it("hands the volume to that user, or makes it writable where the server refuses chown (NFS root_squash)", () => {
+            const init = one(objs, "StatefulSet", "db").spec.template.spec.initContainers.find((c: K8sObject) => c.name === "volume-permissions");
+            const chown = `echo "chown $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ]`;
+            const run_ = (extra: Record<string, string> = {}) =>
+                runScript(init.command[2], { tools: { chown }, files: { "data/.keep": "" }, env: { DIR: "$ROOT/data", OWNER: env(init, "OWNER").value, ...extra } });
+            const owned = run_();
+            assert.strictEqual(owned.status, 0, owned.stderr);
+            assert.match(owned.calls[0], /^chown 999:999 \S+\/data$/);
+            assert.notStrictEqual(owned.mode("data"), 0o777);
+            const squashed = run_({ STANDIN_FAIL: "1" });
+            assert.strictEqual(squashed.status, 0, squashed.stderr);
+            assert.strictEqual(squashed.mode("data"), 0o777);
+        });
     });
 
     describe("replicated (postgres-ha)", () => {
