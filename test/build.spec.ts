@@ -13,6 +13,14 @@ function sources(dir: string): string[] {
     return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
 }
 
+/** The scripts pods run: every other file of components/. */
+function scripts(dir: string): string[] {
+    return fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && !e.name.endsWith(".ts"))
+        .map((e) => path.join(e.parentPath, e.name));
+}
+
 describe("stacks/build.js (the deploy's transpile step)", () => {
     let root: string;
     beforeEach(() => {
@@ -22,11 +30,14 @@ describe("stacks/build.js (the deploy's transpile step)", () => {
     });
     afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-    it("transpiles every source of stacks/ and components/ into bin/ once, then nothing while nothing changes", () => {
-        const all = [...sources(path.join(root, "stacks")), ...sources(path.join(root, "components"))].map((f) => path.relative(root, f)).sort();
-        assert.ok(all.includes(path.join("components", "workloads", "postgres.ts")));
-        assert.deepStrictEqual(ensureBuilt(root).sort(), all);
-        for (const f of all) assert.ok(fs.existsSync(path.join(root, "bin", f.replace(/\.ts$/, ".js"))), f);
+    it("transpiles every source of stacks/ and components/ into bin/ and copies the scripts there once, then nothing while nothing changes", () => {
+        const ts = [...sources(path.join(root, "stacks")), ...sources(path.join(root, "components"))].map((f) => path.relative(root, f));
+        const copied = scripts(path.join(root, "components")).map((f) => path.relative(root, f));
+        assert.ok(ts.includes(path.join("components", "workloads", "postgres.ts")));
+        assert.ok(copied.includes(path.join("components", "workloads", "postgres", "clone-primary.sh")));
+        assert.deepStrictEqual(ensureBuilt(root).sort(), [...ts, ...copied].sort());
+        for (const f of ts) assert.ok(fs.existsSync(path.join(root, "bin", f.replace(/\.ts$/, ".js"))), f);
+        for (const f of copied) assert.strictEqual(fs.readFileSync(path.join(root, "bin", f), "utf8"), fs.readFileSync(path.join(root, f), "utf8"), f);
         assert.deepStrictEqual(ensureBuilt(root), []);
         assert.deepStrictEqual(
             fs.readdirSync(path.join(root, "bin"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".tmp")),
@@ -44,6 +55,29 @@ describe("stacks/build.js (the deploy's transpile step)", () => {
         const out = require(path.join(root, "bin", "components", "shared", "naming.js"));
         assert.strictEqual(out.EDITED, "yes");
         assert.deepStrictEqual([...out.LAB_IDS], ["workshop", "todo", "movies", "customer", "postgres-ha"]);
+    });
+
+    it("gives the built program its scripts: loaded from bin/ alone, as from the sources; an edited script is copied again", () => {
+        ensureBuilt(root);
+        const modules = ["workloads/postgres", "workloads/mongo-replica-set", "workloads/grafana", "labs/todo-lab"];
+        // the sources' scripts, as the specs load them
+        const fromSources = modules.map((m) => require(path.join(REPO_ROOT, "components", m)));
+        // the deploy's program sees only bin/: the sources are gone
+        fs.rmSync(path.join(root, "components"), { recursive: true });
+        const built = modules.map((m) => require(path.join(root, "bin", "components", `${m}.js`)));
+        const scriptsOf = (exports: Record<string, unknown>) => Object.fromEntries(Object.entries(exports).filter(([k, v]) => /^[A-Z_]+$/.test(k) && typeof v === "string" && v.includes("\n")));
+        built.forEach((b, i) => {
+            const expected = scriptsOf(fromSources[i]);
+            assert.ok(Object.keys(expected).length > 0, modules[i]);
+            assert.deepStrictEqual(scriptsOf(b), expected, modules[i]);
+        });
+
+        fs.cpSync(path.join(REPO_ROOT, "components"), path.join(root, "components"), { recursive: true });
+        const script = path.join(root, "components", "workloads", "grafana", "sync-admin-password.sh");
+        fs.appendFileSync(script, "# edited\n");
+        fs.utimesSync(script, new Date(), new Date(Date.now() + 5000));
+        assert.ok(ensureBuilt(root).includes(path.join("components", "workloads", "grafana", "sync-admin-password.sh")));
+        assert.match(fs.readFileSync(path.join(root, "bin", "components", "workloads", "grafana", "sync-admin-password.sh"), "utf8"), /# edited\n$/);
     });
 
     it("does not type-check: a type error still transpiles (npm test is where types are checked)", () => {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../components/security/credentials";
-import { runUnderMocks } from "../tools/mock-runtime";
+import { resolve, runUnderMocks } from "../tools/mock-runtime";
 import { CREDENTIALS_GENERATION_ANNOTATION } from "../components/shared/naming";
 import { objects, podTemplates, resourcesOfType, run } from "./objects";
 
@@ -49,7 +49,9 @@ describe("Credentials (labs:security:Credentials)", () => {
         assert.ifError(r.error);
         assert.strictEqual(await pulumi.isSecret(value!), true);
         assert.strictEqual(await pulumi.isSecret(derived!), true);
-        assert.deepStrictEqual(env, { name: "PW", valueFrom: { secretKeyRef: { name: "s", key: "pw" } } });
+        assert.deepStrictEqual(await resolve(env), { name: "PW", valueFrom: { secretKeyRef: { name: "s", key: "pw" } } });
+        // the Secret's name (its output: a reader waits for it) is no secret: pod specs stay plain
+        assert.strictEqual(await pulumi.isSecret((env as { valueFrom: { secretKeyRef: { name: pulumi.Output<string> } } }).valueFrom.secretKeyRef.name), false);
         const secret = resourcesOfType(r, "core/v1:Secret")[0];
         for (const key of ["pw", "url"]) {
             assert.ok(secret.secretPaths.some((p) => `stringData.${key}`.startsWith(p)), `stringData.${key} not sent as secret (${secret.secretPaths})`);

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as vm from "vm";
-import { INITIATE_JS, SYNC_CREDENTIALS, SYNC_ROOT_JS, mongoMembers } from "../components/workloads/mongo-replica-set";
+import { INITIATE_JS, MONGO_DATA_DIR, SYNC_ROOT_JS, mongoMembers } from "../components/workloads/mongo-replica-set";
 import { K8sObject, objects, one, run } from "./objects";
 import { runScript } from "./standins";
 
@@ -193,21 +193,67 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
         it("hands mongod a private copy of the keyfile", () => {
             const spec = one(objs, "StatefulSet", "mongo").spec.template.spec;
             const copy = spec.initContainers.find((c: K8sObject) => c.name === "keyfile");
-            assert.match(copy.command[2], /chmod 0400 \/etc\/mongo-keyfile\/keyfile/);
             assert.strictEqual(spec.securityContext.runAsUser, 999);
             const secretVolume = spec.volumes.find((v: K8sObject) => v.name === "keyfile-secret");
             assert.deepStrictEqual(secretVolume.secret.items, [{ key: "keyfile", path: "keyfile" }]);
+            // run with the two mounts under the run's root: a 0400 copy in mongod's keyfile volume
+            const mountOf = (name: string) => copy.volumeMounts.find((m: K8sObject) => m.name === name).mountPath;
+            const script = (copy.command[2] as string).replaceAll(mountOf("keyfile-secret"), "$ROOT/secret").replaceAll(mountOf("keyfile"), "$ROOT/private");
+            const r = runScript(script, { tools: {}, files: { "secret/keyfile": "c2VjcmV0", "private/.keep": "" } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const mongodKeyFile = spec.containers[0].args[spec.containers[0].args.indexOf("--keyFile") + 1];
+            assert.strictEqual(mongodKeyFile, `${mountOf("keyfile")}/keyfile`);
+            assert.strictEqual(r.file("private/keyfile"), "c2VjcmV0");
+            assert.strictEqual(r.mode("private/keyfile"), 0o400);
         });
 
-        it("initiates itself with a Job that waits for every member and runs the script", () => {
+        /** The content of a file a container sees under a ConfigMap volume's mount. */
+        function configMapFile(spec: K8sObject, container: K8sObject, file: string): string {
+            const mount = container.volumeMounts.find((m: K8sObject) => file.startsWith(`${m.mountPath}/`));
+            assert.ok(mount, `${container.name}: nothing mounted at ${file}`);
+            const cm = one(objs, "ConfigMap", spec.volumes.find((v: K8sObject) => v.name === mount.name).configMap.name);
+            const content = cm.data[file.slice(mount.mountPath.length + 1)];
+            assert.ok(content, `${container.name}: no ${file} in ConfigMap ${cm.metadata.name}`);
+            return content;
+        }
+
+        it("initiates itself with a Job that waits for every member, then runs the initiation script from its ConfigMap", () => {
             const job = one(objs, "Job", "mongo-initiate");
-            const c = job.spec.template.spec.containers[0];
-            const members = c.env.find((e: K8sObject) => e.name === "MEMBERS").value.split(" ");
+            const spec = job.spec.template.spec;
+            const c = spec.containers[0];
+            const envOf = (name: string) => c.env.find((e: K8sObject) => e.name === name);
+            const members = envOf("MEMBERS").value.split(" ");
             assert.deepStrictEqual(members, mongoMembers("mongo", "mongo-service", "dev-movies", 3));
-            assert.match(c.command[2], /for host in \$MEMBERS; do\s+until mongosh/);
-            assert.match(c.command[2], /mongosh --quiet --nodb --file \/scripts\/initiate\.js/);
-            assert.strictEqual(one(objs, "ConfigMap", "mongo-initiate").data["initiate.js"], INITIATE_JS);
-            assert.deepStrictEqual(c.env.find((e: K8sObject) => e.name === "MONGO_ROOT_PASSWORD").valueFrom, { secretKeyRef: { name: "mongo-credentials", key: "root-password" } });
+            assert.deepStrictEqual(envOf("MONGO_ROOT_PASSWORD").valueFrom, { secretKeyRef: { name: "mongo-credentials", key: "root-password" } });
+
+            // mongosh stand-in: a member answers its ping from its second try; the rest is logged
+            const mongosh = [
+                `case "$*" in`,
+                `  *ping*) f="$ROOT/.seen-$(echo "$2" | tr -c 'a-z0-9' _)"; echo "ping $2" >> "$CALLS"; [ -e "$f" ] || { touch "$f"; exit 1; };;`,
+                `  *) echo "mongosh $*" >> "$CALLS";;`,
+                `esac`,
+            ].join("\n");
+            const r = runScript(c.command[2], { tools: { mongosh, sleep: "true" }, env: { MEMBERS: envOf("MEMBERS").value } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const pings = members.flatMap((h: string) => [`ping mongodb://${h}/admin?directConnection=true`, `ping mongodb://${h}/admin?directConnection=true`]);
+            assert.deepStrictEqual(r.calls.slice(0, -1), pings, "waits for each member in turn");
+            const last = /^mongosh --quiet --nodb --file (\S+)$/.exec(r.calls.at(-1)!);
+            assert.ok(last, r.calls.at(-1));
+
+            // the file it runs is the ConfigMap's: with the Job's env, it initiates the set with the Job's members
+            const rs = new FakeReplicaSet();
+            rs.run(configMapFile(spec, c, last[1]), { REPLICA_SET: envOf("REPLICA_SET").value, MEMBERS: envOf("MEMBERS").value, MONGO_ROOT_USERNAME: envOf("MONGO_ROOT_USERNAME").value, MONGO_ROOT_PASSWORD: "pw" });
+            assert.deepStrictEqual(rs.config, { _id: "myReplicaSet", version: 1, members: members.map((host: string, i: number) => ({ _id: i, host })) });
+            assert.ok(rs.auths.every(([u, p]) => u === "root" && p === "pw"));
+        });
+
+        it("syncs the root password with the script its sync-credentials container mounts", () => {
+            const spec = one(objs, "StatefulSet", "mongo").spec.template.spec;
+            const sync = spec.initContainers.at(-1);
+            const file = /--file (\S+)/.exec(sync.command[2])![1];
+            const users: Record<string, string> = { root: "old" };
+            syncRoot(configMapFile(spec, sync, file), users);
+            assert.deepStrictEqual(users, { root: "n3w" });
         });
 
         it("gives the catalog a MONGO_URI listing every member and the replica set", async () => {
@@ -225,15 +271,20 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
         });
     });
     describe("follows its Secret at every start (sync-credentials)", () => {
-        it("runs in every member's pod before mongod, with mongod's env and data, and the script from a ConfigMap", async () => {
+        // the script as the pods run it, with the data directory moved under the run's root
+        let script: string;
+        before(async () => {
+            const sync = one(objects(await run("dev", { labs: ["movies"] })), "StatefulSet", "mongo").spec.template.spec.initContainers.at(-1);
+            script = sync.command[2].replaceAll(MONGO_DATA_DIR, "$ROOT/data/db");
+        });
+
+        it("runs in every member's pod before mongod, with mongod's env and data", async () => {
             const objs = objects(await run("dev", { labs: ["movies"] }));
             const spec = one(objs, "StatefulSet", "mongo").spec.template.spec;
             const sync = spec.initContainers.at(-1);
             assert.strictEqual(sync.name, "sync-credentials");
             assert.deepStrictEqual(sync.env, spec.containers[0].env);
-            assert.ok(sync.volumeMounts.some((m: K8sObject) => m.mountPath === "/data/db" && m.name === "mongo-persistent-storage"));
-            const scripts = spec.volumes.find((v: K8sObject) => v.name === "scripts").configMap.name;
-            assert.strictEqual(one(objs, "ConfigMap", scripts).data["sync-root.js"], SYNC_ROOT_JS);
+            assert.ok(sync.volumeMounts.some((m: K8sObject) => m.mountPath === MONGO_DATA_DIR && m.name === "mongo-persistent-storage"));
         });
 
         // stand-ins: mongod answers pings once started, and runs until told to shut down; mongosh logs the rest
@@ -241,7 +292,6 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
             mongod: `echo "mongod $*" >> "$CALLS"; touch "$ROOT/up"; while [ ! -e "$ROOT/down" ]; do sleep 0.05; done`,
             mongosh: `case "$*" in *ping*) [ -e "$ROOT/up" ];; *shutdownServer*) echo "shutdown" >> "$CALLS"; touch "$ROOT/down";; *) echo "mongosh $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ];; esac`,
         };
-        const script = SYNC_CREDENTIALS.replaceAll("/data/db", "$ROOT/data/db");
 
         it("starts the member standalone on loopback (no replica set, no keyfile, so no login), syncs, and shuts it down", () => {
             const r = runScript(script, { tools, files: { "data/db/WiredTiger": "" } });
@@ -262,24 +312,25 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
             assert.deepStrictEqual(fresh.calls, []);
         });
 
-        function syncRoot(users: Record<string, string>): string[] {
-            const printed: string[] = [];
-            const admin = {
-                getUser: (u: string) => (u in users ? { user: u } : null),
-                changeUserPassword: (u: string, p: string) => (users[u] = p),
-            };
-            const db = { getSiblingDB: (name: string) => (assert.strictEqual(name, "admin"), admin) };
-            vm.runInNewContext(SYNC_ROOT_JS, { db, print: (s: string) => printed.push(s), process: { env: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_ROOT_PASSWORD: "n3w" } } });
-            return printed;
-        }
-
         it("sets the root user's password from the env, and leaves a member without users alone", () => {
             const users: Record<string, string> = { root: "old", student: "s" };
-            syncRoot(users);
+            syncRoot(SYNC_ROOT_JS, users);
             assert.deepStrictEqual(users, { root: "n3w", student: "s" });
             const empty: Record<string, string> = {};
-            assert.match(syncRoot(empty).join(), /no user root on this member yet/);
+            assert.match(syncRoot(SYNC_ROOT_JS, empty).join(), /no user root on this member yet/);
             assert.deepStrictEqual(empty, {});
         });
     });
 });
+
+/** sync-root.js under a stand-in of mongosh's globals (db, print, process.env). */
+function syncRoot(script: string, users: Record<string, string>): string[] {
+    const printed: string[] = [];
+    const admin = {
+        getUser: (u: string) => (u in users ? { user: u } : null),
+        changeUserPassword: (u: string, p: string) => (users[u] = p),
+    };
+    const db = { getSiblingDB: (name: string) => (assert.strictEqual(name, "admin"), admin) };
+    vm.runInNewContext(script, { db, print: (s: string) => printed.push(s), process: { env: { MONGO_INITDB_ROOT_USERNAME: "root", MONGO_INITDB_ROOT_PASSWORD: "n3w" } } });
+    return printed;
+}

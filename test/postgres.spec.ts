@@ -3,7 +3,7 @@ import { Credentials } from "../components/security/credentials";
 import { unfenced } from "../components/security/namespace";
 import { HostPathStorage } from "../components/storage/hostpath-storage";
 import { StackNaming } from "../components/shared/naming";
-import { PGDATA, Postgres, SYNC_CREDENTIALS } from "../components/workloads/postgres";
+import { PGDATA, POSTGRES_PORT, Postgres, REPLICATION_USER, SYNC_CREDENTIALS } from "../components/workloads/postgres";
 import { StackRun, runUnderMocks } from "../tools/mock-runtime";
 import { K8sObject, containers, objects, ofKind, one, pods, resourcesOfType, run, selects } from "./objects";
 import { runScript } from "./standins";
@@ -50,6 +50,20 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.strictEqual(env(init, "DIR").value, spec.containers[0].volumeMounts[0].mountPath);
             assert.deepStrictEqual(init.securityContext.capabilities, { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] });
         });
+
+        it("hands the volume to that user, or makes it writable where the server refuses chown (NFS root_squash)", () => {
+            const init = one(objs, "StatefulSet", "db").spec.template.spec.initContainers.find((c: K8sObject) => c.name === "volume-permissions");
+            const chown = `echo "chown $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ]`;
+            const run_ = (extra: Record<string, string> = {}) =>
+                runScript(init.command[2], { tools: { chown }, files: { "data/.keep": "" }, env: { DIR: "$ROOT/data", OWNER: env(init, "OWNER").value, ...extra } });
+            const owned = run_();
+            assert.strictEqual(owned.status, 0, owned.stderr);
+            assert.match(owned.calls[0], /^chown 999:999 \S+\/data$/);
+            assert.notStrictEqual(owned.mode("data"), 0o777);
+            const squashed = run_({ STANDIN_FAIL: "1" });
+            assert.strictEqual(squashed.status, 0, squashed.stderr);
+            assert.strictEqual(squashed.mode("data"), 0o777);
+        });
     });
 
     describe("replicated (postgres-ha)", () => {
@@ -73,27 +87,78 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.deepStrictEqual(selected("postgres-read"), ["postgres-sts-0", "postgres-sts-1", "postgres-sts-2"]);
         });
 
-        it("clones standbys from the primary with pg_basebackup -R, keeping existing data", () => {
+        // The scripts as the pods run them: taken from the rendered objects, run with stand-ins.
+        const pgIsReady = `echo "pg_isready $*" >> "$CALLS"; n=$(cat "$ROOT/.ready" 2>/dev/null || echo 0); echo $((n + 1)) > "$ROOT/.ready"; [ "$n" -ge 2 ]`;
+        // writes what a clone leaves (-D <dir>), or fails half-way when STANDIN_FAIL is set
+        const pgBasebackup = [
+            `echo "pg_basebackup $* PGPASSWORD=$PGPASSWORD" >> "$CALLS"`,
+            `while [ "$1" != "-D" ]; do shift; done; mkdir -p "$2"; echo 17 > "$2/PG_VERSION"`,
+            `[ -z "\${STANDIN_FAIL:-}" ] && touch "$2/standby.signal"`,
+        ].join("\n");
+        function clone(hostname: string, files: Record<string, string> = {}, extra: Record<string, string> = {}) {
             const spec = one(objs, "StatefulSet", "postgres-sts").spec.template.spec;
-            const clone = spec.initContainers.find((c: K8sObject) => c.name === "clone-primary");
-            const script = clone.command[2];
-            assert.match(script, /pg_basebackup -h "\$PRIMARY_HOST" -p 5432 -U replicator -D "\$PGDATA.clone" -R -X stream/);
-            assert.match(script, /if \[ "\$ordinal" = "0" \]; then .*exit 0; fi/);
-            assert.match(script, /if \[ -s "\$PGDATA\/PG_VERSION" \]; then .*exit 0; fi/);
-            assert.strictEqual(env(clone, "PRIMARY_HOST").value, "postgres-sts-0.postgres-headless");
-            assert.deepStrictEqual(env(clone, "REPLICATION_PASSWORD").valueFrom, { secretKeyRef: { name: "database-secret", key: "replication-pass" } });
+            const c = spec.initContainers.find((x: K8sObject) => x.name === "clone-primary");
+            assert.deepStrictEqual(c.command.slice(0, 2), ["sh", "-c"]);
+            const primaryHost = env(c, "PRIMARY_HOST").value;
+            return runScript(c.command[2], {
+                tools: { pg_isready: pgIsReady, pg_basebackup: pgBasebackup, sleep: "true" },
+                files,
+                env: { HOSTNAME: hostname, PGDATA: "$ROOT/data/pgdata", PRIMARY_HOST: primaryHost, REPLICATION_PASSWORD: "r3pl", ...extra },
+            });
+        }
+
+        it("clones a standby from the primary with pg_basebackup -R once it answers, then moves the clone into place", () => {
+            const spec = one(objs, "StatefulSet", "postgres-sts").spec.template.spec;
+            const c = spec.initContainers.find((x: K8sObject) => x.name === "clone-primary");
+            assert.strictEqual(env(c, "PRIMARY_HOST").value, "postgres-sts-0.postgres-headless");
+            assert.deepStrictEqual(env(c, "REPLICATION_PASSWORD").valueFrom, { secretKeyRef: { name: "database-secret", key: "replication-pass" } });
             // ownership is fixed before the clone writes; the clone's connection then follows the Secret
-            assert.deepStrictEqual(spec.initContainers.map((c: K8sObject) => c.name), ["volume-permissions", "clone-primary", "sync-credentials"]);
+            assert.deepStrictEqual(spec.initContainers.map((x: K8sObject) => x.name), ["volume-permissions", "clone-primary", "sync-credentials"]);
+
+            const r = clone("postgres-sts-2");
+            assert.strictEqual(r.status, 0, r.stderr);
+            const ready = `pg_isready -h postgres-sts-0.postgres-headless -p ${POSTGRES_PORT}`;
+            assert.deepStrictEqual(r.calls.slice(0, 3), [ready, ready, ready], "waits for the primary");
+            assert.match(r.calls[3], new RegExp(`^pg_basebackup -h postgres-sts-0\\.postgres-headless -p ${POSTGRES_PORT} -U ${REPLICATION_USER} -D \\S+/data/pgdata\\.clone -R -X stream PGPASSWORD=r3pl$`));
+            assert.strictEqual(r.calls.length, 4);
+            assert.strictEqual(r.file("data/pgdata/PG_VERSION"), "17\n");
+            assert.strictEqual(r.file("data/pgdata/standby.signal"), "");
+            assert.strictEqual(r.mode("data/pgdata"), 0o700);
+            assert.strictEqual(r.mode("data/pgdata.clone"), -1);
         });
 
-        it("creates the replication role on the primary's first start, password from the env", () => {
-            const cm = one(objs, "ConfigMap", "postgres-sts-initdb");
-            const script = cm.data["10-replication.sh"];
-            assert.match(script, /CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'pw';/);
-            assert.match(script, /-v pw="\$REPLICATION_PASSWORD"/);
-            assert.match(script, /host replication replicator all scram-sha-256/);
-            const pg = one(objs, "StatefulSet", "postgres-sts").spec.template.spec.containers[0];
-            assert.ok(pg.volumeMounts.some((m: K8sObject) => m.name === "initdb" && m.mountPath === "/docker-entrypoint-initdb.d"));
+        it("clones nothing on the primary (ordinal 0) nor over data already there, and leaves no half clone in place", () => {
+            const primary = clone("postgres-sts-0");
+            assert.strictEqual(primary.status, 0, primary.stderr);
+            assert.deepStrictEqual(primary.calls, []);
+            const kept = clone("postgres-sts-1", { "data/pgdata/PG_VERSION": "17\n", "data/pgdata/mine": "x" });
+            assert.strictEqual(kept.status, 0, kept.stderr);
+            assert.deepStrictEqual(kept.calls, []);
+            assert.strictEqual(kept.file("data/pgdata/mine"), "x");
+            const failed = clone("postgres-sts-1", {}, { STANDIN_FAIL: "1" });
+            assert.notStrictEqual(failed.status, 0);
+            assert.strictEqual(failed.mode("data/pgdata"), -1, "a failed clone is not moved into place");
+        });
+
+        it("creates the replication role on the primary's first start, password from the env, and lets it stream", () => {
+            const pg = one(objs, "StatefulSet", "postgres-sts").spec.template.spec;
+            const mount = pg.containers[0].volumeMounts.find((m: K8sObject) => m.name === "initdb");
+            assert.strictEqual(mount.mountPath, "/docker-entrypoint-initdb.d");
+            const cm = one(objs, "ConfigMap", pg.volumes.find((v: K8sObject) => v.name === "initdb").configMap.name);
+            assert.deepStrictEqual(Object.keys(cm.data), ["10-replication.sh"]);
+            const psql = `echo "psql $*" >> "$CALLS"; while IFS= read -r l; do echo "sql $l" >> "$CALLS"; done`;
+            const hba = "local all all trust\n";
+            const r = runScript(cm.data["10-replication.sh"], {
+                tools: { psql },
+                files: { "pgdata/pg_hba.conf": hba },
+                env: { POSTGRES_USER: "postgres", POSTGRES_DB: "app", REPLICATION_PASSWORD: "r3pl", PGDATA: "$ROOT/pgdata" },
+            });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(r.calls, [
+                "psql -v ON_ERROR_STOP=1 -v pw=r3pl --username postgres --dbname app",
+                `sql CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD :'pw';`,
+            ]);
+            assert.strictEqual(r.file("pgdata/pg_hba.conf"), `${hba}host replication ${REPLICATION_USER} all scram-sha-256\n`);
         });
 
         it("reads user and database from the ConfigMap, as the seed does", () => {
@@ -139,7 +204,7 @@ describe("Postgres (labs:database:Postgres)", () => {
             const r = runScript(SYNC_CREDENTIALS, { tools: { postgres }, files: { "pgdata/PG_VERSION": "15\n" }, env: { ...base, REPLICATION_PASSWORD: "r3pl" } });
             assert.strictEqual(r.status, 0, r.stderr);
             assert.match(r.calls[0], /^postgres --single -D \S+\/pgdata -c exit_on_error=on -c log_min_error_statement=panic template1$/);
-            assert.deepStrictEqual(r.calls.slice(1), [`sql ALTER ROLE "we""ird" PASSWORD 'it''s-new';`, "sql ALTER ROLE replicator PASSWORD 'r3pl';"]);
+            assert.deepStrictEqual(r.calls.slice(1), [`sql ALTER ROLE "we""ird" PASSWORD 'it''s-new';`, `sql ALTER ROLE ${REPLICATION_USER} PASSWORD 'r3pl';`]);
             assert.ok(!/it's-new|r3pl/.test(r.stdout + r.stderr), "a password was printed");
         });
 
@@ -167,7 +232,7 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.deepStrictEqual(r.calls, [], "a standby is read-only: no ALTER ROLE");
             assert.strictEqual(
                 r.file("pgdata/postgresql.auto.conf"),
-                "# Do not edit this file manually!\nwork_mem = '8MB'\nprimary_conninfo = 'host=postgres-sts-0.postgres-headless port=5432 user=replicator password=n3w'\n",
+                `# Do not edit this file manually!\nwork_mem = '8MB'\nprimary_conninfo = 'host=postgres-sts-0.postgres-headless port=${POSTGRES_PORT} user=${REPLICATION_USER} password=n3w'\n`,
             );
             assert.strictEqual(r.mode("pgdata/postgresql.auto.conf"), 0o600);
             assert.strictEqual(r.file("pgdata/postgresql.auto.conf.sync"), undefined);
@@ -273,12 +338,5 @@ describe("Postgres (labs:database:Postgres)", () => {
             }, rootOptions);
         });
         assert.match(String(r.error), /replicas need a claim per pod/);
-    });
-
-    it("has every container of every pod satisfied by containers() helper", async () => {
-        // guards the helper the invariants rely on: init containers are included
-        const objs = objects(await run("dev", { labs: ["postgres-ha"] }));
-        const names = containers(one(objs, "StatefulSet", "postgres-sts").spec.template.spec).map((c) => c.name);
-        assert.deepStrictEqual(names, ["volume-permissions", "clone-primary", "sync-credentials", "postgres"]);
     });
 });

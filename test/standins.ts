@@ -13,7 +13,7 @@ export interface ScriptRun {
     calls: string[];
     /** Reads a file under the run's root (undefined if absent). */
     file(rel: string): string | undefined;
-    /** The permission bits of a file under the run's root. */
+    /** The permission bits of a file or directory under the run's root. */
     mode(rel: string): number;
 }
 
@@ -36,11 +36,14 @@ export function runScript(script: string, a: { tools: Record<string, string>; fi
     const r = spawnSync("sh", ["-c", script], { cwd: root, env: { PATH: `${bin}:/usr/bin:/bin`, ROOT: root, CALLS: calls, ...env }, encoding: "utf8", timeout: 20_000 });
     // keep what the test reads, then remove the directory
     const files = new Map<string, { content: string; mode: number }>();
+    const dirs = new Map<string, number>();
     const walk = (dir: string) => {
         for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, e.name);
-            if (e.isDirectory()) walk(full);
-            else files.set(path.relative(root, full), { content: fs.readFileSync(full, "utf8"), mode: fs.statSync(full).mode & 0o777 });
+            if (e.isDirectory()) {
+                dirs.set(path.relative(root, full), fs.statSync(full).mode & 0o777);
+                walk(full);
+            } else files.set(path.relative(root, full), { content: fs.readFileSync(full, "utf8"), mode: fs.statSync(full).mode & 0o777 });
         }
     };
     walk(root);
@@ -51,7 +54,7 @@ export function runScript(script: string, a: { tools: Record<string, string>; fi
         stderr: r.stderr,
         calls: files.get(".calls")!.content.split("\n").filter(Boolean),
         file: (rel) => files.get(rel)?.content,
-        mode: (rel) => files.get(rel)?.mode ?? -1,
+        mode: (rel) => files.get(rel)?.mode ?? dirs.get(rel) ?? -1,
     };
     return result;
 }

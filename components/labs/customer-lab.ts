@@ -77,11 +77,12 @@ export class CustomerLab extends pulumi.ComponentResource {
                     port: BACKEND_PORT,
                     probe: { tcp: true },
                     env: [
-                        { name: "POSTGRES_URL", value: `customer-db:${postgres.port}/${DB.database}` },
+                        { name: "POSTGRES_URL", value: pulumi.interpolate`${postgres.service.metadata.name}:${postgres.port}/${DB.database}` },
                         { name: "POSTGRES_USER", value: DB.user },
                         credentials.env("POSTGRES_PASSWORD", "password"),
                     ],
                     credentials: [credentials],
+                    // the app connects as it starts: the database must be up, which nothing the app names says
                     dependsOn: [postgres],
                 },
                 { parent: this },

@@ -112,6 +112,7 @@ export class MoviesLab extends pulumi.ComponentResource {
                     probe: { httpGet: "/status" },
                     env: [mongoCredentials.env("MONGO_URI", "mongo-uri")],
                     credentials: [mongoCredentials],
+                    // the app connects as it starts: the database must be up, which nothing the app names says
                     dependsOn: [this.mongo],
                 },
                 { parent: this },

@@ -49,14 +49,14 @@ export class PostgresHaLab extends pulumi.ComponentResource {
                     database: DB.database,
                     credentials,
                     passwordKey: "postgres-pass",
-                    settings: { configMap: "config-map", usernameKey: "postgres-user", databaseKey: "postgres-db" },
+                    settings: { configMap: settings.metadata.name, usernameKey: "postgres-user", databaseKey: "postgres-db" },
                 },
                 persistence: { kind: "claimTemplate", template: "postgres-data", size: args.size },
                 replication: { replicas: args.replicas, passwordKey: "replication-pass", readServiceName: "postgres-read" },
                 backend,
                 keepDataOnDestroy: args.keepDataOnDestroy,
             },
-            { parent: this, dependsOn: [settings] },
+            { parent: this },
         );
         this.outputs = {
             namespaces: [namespace.name],

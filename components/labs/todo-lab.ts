@@ -9,6 +9,7 @@ import { LabContext, LabOutputs, endpoint, labNamespace } from "./lab";
 import { TODO, TodoSettings } from "./todo-lab.config";
 import { allowFrom } from "../security/namespace-fence";
 import { PersistentClaim } from "../storage/persistent-claim";
+import { inlineScript } from "../shared/scripts";
 import { Postgres } from "../workloads/postgres";
 import { WebApp } from "../workloads/web-app";
 
@@ -18,53 +19,9 @@ const APP_PORT = 5000;
 
 export type TodoLabArgs = LabContext & TodoSettings;
 
-// The seed ran `flask db init/migrate/upgrade` by hand with kubectl exec. Here an init
-// container does it before every start. An image that ships no migrations (the course's does
-// not) keeps its migration history only in the pod, so every start derives it afresh from the
-// models: the revision id an earlier pod left in alembic_version names a script that is gone
-// (`flask db migrate` then fails with "Can't locate revision", which the real node showed on
-// the first app restart), so that table is dropped first; autogenerate then compares the models
-// with the live schema (nothing to do when it is current) and `upgrade` applies the difference.
-// Autogenerate would also drop every table and column the models do not declare (a student's
-// own table, say), on every start: a guard loaded into those Python processes (sitecustomize)
-// leaves whatever is only in the database out of the comparison, so migrations only add.
-// An image that ships its migrations just gets `flask db upgrade`.
-export const MIGRATE = `set -eu
-if [ ! -d migrations ]; then
-  guard="$(mktemp -d)"
-  cat >"$guard/sitecustomize.py" <<'PY'
-from alembic.runtime.environment import EnvironmentContext
-
-_configure = EnvironmentContext.configure
-
-
-def _configure_additive(self, *args, **kwargs):
-    user_filter = kwargs.get("include_object")
-
-    def include_object(obj, name, type_, reflected, compare_to):
-        if reflected and compare_to is None:  # in the database only: never the app's to drop
-            return False
-        return user_filter(obj, name, type_, reflected, compare_to) if user_filter else True
-
-    kwargs["include_object"] = include_object
-    return _configure(self, *args, **kwargs)
-
-
-EnvironmentContext.configure = _configure_additive
-PY
-  export PYTHONPATH="$guard\${PYTHONPATH:+:$PYTHONPATH}"
-  python3 - <<'PY'
-import os
-import sqlalchemy
-url = os.environ.get("SQLALCHEMY_DATABASE_URI") or os.environ["DATABASE_URL"]
-with sqlalchemy.create_engine(url).begin() as db:
-    db.execute(sqlalchemy.text("DROP TABLE IF EXISTS alembic_version"))
-PY
-  flask db init
-  flask db migrate -m "schema of this image"
-fi
-flask db upgrade
-`;
+// The app's `migrate` init container: the schema follows the image's models before every
+// start, adding only (todo-lab/migrate.sh says how).
+export const MIGRATE = inlineScript(__dirname, "todo-lab", "migrate.sh");
 
 export class TodoLab extends pulumi.ComponentResource {
     readonly outputs: LabOutputs;
@@ -112,13 +69,13 @@ export class TodoLab extends pulumi.ComponentResource {
                     database: DB.database,
                     credentials,
                     passwordKey: "POSTGRES_PASSWORD",
-                    settings: { configMap: "postgres-config", usernameKey: "POSTGRES_USER", databaseKey: "POSTGRES_DB" },
+                    settings: { configMap: settings.metadata.name, usernameKey: "POSTGRES_USER", databaseKey: "POSTGRES_DB" },
                 },
                 persistence: { kind: "existingClaim", claim },
                 backend,
                 keepDataOnDestroy: args.keepDataOnDestroy,
             },
-            { parent: this, dependsOn: [settings] },
+            { parent: this },
         );
 
         // Secrets do not cross namespaces: the app's namespace gets its own, built from the
@@ -175,6 +132,7 @@ export class TodoLab extends pulumi.ComponentResource {
                     },
                 ],
                 credentials: [appCredentials],
+                // the app connects as it starts: the database must be up, which nothing the app names says
                 dependsOn: [postgres],
             },
             { parent: this },
@@ -234,12 +192,12 @@ export class TodoLab extends pulumi.ComponentResource {
                     rules: [
                         {
                             host: args.ingressHost,
-                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "stateful-flask", port: { number: APP_PORT } } } }] },
+                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: external.metadata.name, port: { number: APP_PORT } } } }] },
                         },
                     ],
                 },
             },
-            { parent: this, dependsOn: [external] },
+            { parent: this },
         );
 
         this.outputs = {

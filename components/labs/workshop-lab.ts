@@ -87,6 +87,7 @@ export class WorkshopLab extends pulumi.ComponentResource {
                         credentials.env("DATABASE_URL", "database-url"),
                     ],
                     credentials: [credentials],
+                    // the app connects as it starts: the database must be up, which nothing the app names says
                     dependsOn: [postgres],
                 },
                 { parent: this },

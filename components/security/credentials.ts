@@ -27,8 +27,8 @@ export interface CredentialsArgs {
  * Generated passwords kept in one Kubernetes Secret. The RandomPassword inputs are
  * constants, so a password is generated once and never changes on a later `pulumi up`,
  * unless the generation is raised on purpose (rotation). Consumers read values through
- * `secretKeyRef` (see `env`), never as plain values; a workload that does also carries
- * `podAnnotations` and waits for `secret`, so a rotation restarts it after the Secret changed.
+ * `secretKeyRef` (see `env`), never as plain values, and so waits for `secret`; it also carries
+ * `podAnnotations`, so a rotation restarts it after the Secret changed.
  * Databases do not keep the password they were initialised with: each one sets its users'
  * passwords from this Secret when it starts (see the databases' `sync-credentials` init
  * containers), so kept data stays reachable after a destroy and a rotation.
@@ -78,16 +78,19 @@ export class Credentials extends pulumi.ComponentResource {
         return Object.keys(merged).length > 0 ? merged : undefined;
     }
 
+    // volume and env name the Secret through its output: a workload reading it waits for it
+    // (the engine sees the edge), so a rotation restarts pods only once the Secret changed.
+
     /** A volume holding some keys of this Secret as files. */
     volume(volumeName: string, items: Record<string, string>, defaultMode: number): k8s.types.input.core.v1.Volume {
         Object.keys(items).forEach((k) => this.assertKey(k));
-        return { name: volumeName, secret: { secretName: this.secretName, defaultMode, items: Object.entries(items).map(([key, path]) => ({ key, path })) } };
+        return { name: volumeName, secret: { secretName: this.secret.metadata.name, defaultMode, items: Object.entries(items).map(([key, path]) => ({ key, path })) } };
     }
 
     /** An env var read from this Secret. */
     env(envName: string, key: string): k8s.types.input.core.v1.EnvVar {
         this.assertKey(key);
-        return { name: envName, valueFrom: { secretKeyRef: { name: this.secretName, key } } };
+        return { name: envName, valueFrom: { secretKeyRef: { name: this.secret.metadata.name, key } } };
     }
 
     /** A value as a Pulumi secret, for stack outputs. */

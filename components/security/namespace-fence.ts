@@ -109,10 +109,10 @@ export class NamespaceFence extends pulumi.ComponentResource {
             `${name}-binding`,
             {
                 metadata: metadata(STUDENT.role),
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: STUDENT.role },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: args.student.serviceAccount, namespace: args.student.namespace }],
             },
-            { parent: this, dependsOn: [this.role] },
+            { parent: this },
         );
         this.registerOutputs({ quota: this.quota.metadata.name, limitRange: this.limitRange.metadata.name });
     }

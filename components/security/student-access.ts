@@ -38,7 +38,8 @@ export class StudentAccess extends pulumi.ComponentResource {
         );
         // A token Secret (not a TokenRequest): it lives as long as the stack, so the kubeconfig
         // handed to a student keeps working. The token controller fills it in, and deletes it
-        // if the account is missing: hence the dependency. The provider waits for the data.
+        // if the account is missing: the annotation names it through its output, so the Secret
+        // waits for it. The provider waits for the data.
         const token = new k8s.core.v1.Secret(
             `${name}-token`,
             {
@@ -46,11 +47,11 @@ export class StudentAccess extends pulumi.ComponentResource {
                     name: STUDENT.tokenSecret,
                     namespace: namespace.metadata.name,
                     labels,
-                    annotations: { "kubernetes.io/service-account.name": STUDENT.serviceAccount },
+                    annotations: { "kubernetes.io/service-account.name": account.metadata.name },
                 },
                 type: "kubernetes.io/service-account-token",
             },
-            { parent: this, dependsOn: [account] },
+            { parent: this },
         );
         this.namespace = namespace.metadata.name;
         this.serviceAccount = account.metadata.name;

@@ -22,7 +22,9 @@ export class PersistentClaim extends pulumi.ComponentResource {
     readonly claimName: string;
     readonly claim: k8s.core.v1.PersistentVolumeClaim;
     readonly pv: k8s.core.v1.PersistentVolume;
-    /** What a pod mounting the claim must wait for. */
+    /** The claim's name, as a pod's volume names it (through it, the pod waits for the claim). */
+    readonly name: pulumi.Output<string>;
+    /** What a pod mounting the claim must wait for besides the claim: the volume's preparation, which no field names. */
     readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: PersistentClaimArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -55,7 +57,8 @@ export class PersistentClaim extends pulumi.ComponentResource {
             },
         );
         warnIfGrowthRefused(args.backend, `claim ${args.claimName}`, this.claim.spec.apply((s) => s?.resources?.requests?.storage), args.size, this.claim);
-        this.ready = [this.claim, ...volume.ready];
+        this.name = this.claim.metadata.name;
+        this.ready = volume.ready;
         this.registerOutputs({ claimName: this.claimName });
     }
 }

@@ -3,11 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
-import { clientService, headlessService } from "./services";
+import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
+import { inlineScript } from "../shared/scripts";
+import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
-import { volumePermissionsContainer } from "../storage/volume-permissions";
+import { statefulDatabase } from "./stateful-database";
 
 export const GRAFANA_PORT = 3000;
 /** uid of the grafana user in the official image. */
@@ -32,14 +32,8 @@ export interface GrafanaArgs {
     keepDataOnDestroy: boolean;
 }
 
-// Every start: Grafana keeps its admin password in its own database, set from the env only
-// when that database is created. Reset it from the Secret (on stdin, never argv), so a kept
-// volume stays reachable after a destroy and a rotation. `--password-from-stdin`: Grafana 9.1+.
-export const SYNC_ADMIN_PASSWORD = `set -eu
-if [ ! -s "$GF_PATHS_DATA/grafana.db" ]; then echo "no Grafana database yet: its first start takes the Secret's admin password"; exit 0; fi
-printf '%s' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "\${GF_PATHS_HOME:-/usr/share/grafana}" --config "\${GF_PATHS_CONFIG:-/etc/grafana/grafana.ini}" admin reset-admin-password --password-from-stdin >/dev/null
-echo "$GF_SECURITY_ADMIN_USER: password set from the Secret"
-`;
+// What its `sync-credentials` init container runs (said there).
+export const SYNC_ADMIN_PASSWORD = inlineScript(__dirname, "grafana", "sync-admin-password.sh");
 
 /** Grafana as a one-replica StatefulSet whose dashboards and settings live on a claim. */
 export class Grafana extends pulumi.ComponentResource {
@@ -54,12 +48,7 @@ export class Grafana extends pulumi.ComponentResource {
         const selector = args.naming.selectorLabels(args.lab, args.app);
         const ns = args.namespace.name;
         const ports = [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }];
-        const headless = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         this.service = clientService(name, { serviceName: args.name, namespace: ns, labels, selector, ports }, this);
-        const templates: ClaimTemplateArgs = {
-            backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: args.template, size: args.size, replicas: 1, labels,
-        };
-        const storage = claimTemplateStorage(name, templates);
         const health: k8s.types.input.core.v1.HTTPGetAction = { path: "/api/health", port: "http" };
         const env = [
             { name: "GF_PATHS_DATA", value: DATA_DIR },
@@ -67,48 +56,31 @@ export class Grafana extends pulumi.ComponentResource {
             args.credentials.env("GF_SECURITY_ADMIN_PASSWORD", args.passwordKey),
         ];
         const mounts = [{ name: args.template, mountPath: DATA_DIR }];
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        this.statefulSet = statefulDatabase(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
-                spec: {
-                    serviceName: args.headlessServiceName,
-                    replicas: 1,
-                    selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
-                    template: {
-                        metadata: { labels, annotations: args.credentials.podAnnotations },
-                        spec: {
-                            enableServiceLinks: false,
-                            securityContext: podSecurity(GRAFANA_UID),
-                            initContainers: [
-                                ...(args.backend.needsVolumePermissions
-                                    ? [volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName: args.template, mountPath: DATA_DIR, uid: GRAFANA_UID, gid: GRAFANA_UID })]
-                                    : []),
-                                syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts }),
-                            ],
-                            containers: [
-                                {
-                                    name: "grafana",
-                                    image: args.image,
-                                    ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                                    env,
-                                    readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-                                    livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: mounts,
-                                },
-                            ],
+                ...args, labels, selector, ports, replicas: 1, uid: GRAFANA_UID, dataMount: DATA_DIR,
+                storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: args.credentials.podAnnotations,
+                pod: () => ({
+                    initContainers: [syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts })],
+                    containers: [
+                        {
+                            name: "grafana",
+                            image: args.image,
+                            ports: [{ name: "http", containerPort: GRAFANA_PORT }],
+                            env,
+                            readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+                            resources: RESOURCE_PRESETS.small,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: mounts,
                         },
-                    },
-                    volumeClaimTemplates: [storage.volumeClaimTemplate],
-                },
+                    ],
+                }),
             },
-            statefulSetOptions(this, [headless, args.credentials.secret, ...storage.waitFor]),
-        );
-        growClaims(name, templates, storage, this.statefulSet, this);
-        this.host = pulumi.output(ns).apply((n) => serviceHost(args.name, n));
+            this,
+        ).statefulSet;
+        this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name });
     }
 }

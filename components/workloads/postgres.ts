@@ -3,12 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { PersistentClaim } from "../storage/persistent-claim";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
-import { ClaimTemplateArgs, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
-import { clientService, headlessService } from "./services";
+import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
+import { inlineScript, scriptFile } from "../shared/scripts";
+import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
-import { volumePermissionsContainer } from "../storage/volume-permissions";
+import { DatabaseStorage, statefulDatabase } from "./stateful-database";
 
 export const POSTGRES_PORT = 5432;
 /** uid/gid of the postgres user in the official (Debian-based) image. */
@@ -19,13 +18,7 @@ const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
 export const REPLICATION_USER = "replicator";
 
-export type PostgresPersistence =
-    /** One claim per pod from `volumeClaimTemplates`, each bound to a static PV of the backend. */
-    | { kind: "claimTemplate"; template: string; size: string }
-    /** One pre-created claim mounted by the single pod (labs 000, 001 and 003). */
-    | { kind: "existingClaim"; claim: PersistentClaim }
-    /** An emptyDir: data is lost with the pod (the seed's first step in lab 000). */
-    | { kind: "ephemeral" };
+export type PostgresPersistence = DatabaseStorage;
 
 export interface PostgresAuth {
     username: string;
@@ -34,7 +27,7 @@ export interface PostgresAuth {
     /** Key of the superuser password in the credentials' Secret. */
     passwordKey: string;
     /** Read user and database names from this ConfigMap (keys below) rather than plain env values. */
-    settings?: { configMap: string; usernameKey: string; databaseKey: string };
+    settings?: { configMap: pulumi.Input<string>; usernameKey: string; databaseKey: string };
 }
 
 /** Streaming replication: ordinal 0 is the primary, every other pod a hot standby cloned from it. */
@@ -83,60 +76,10 @@ export function postgresEnv(auth: PostgresAuth, replication?: PostgresReplicatio
     ];
 }
 
-// Runs once, on the primary's first start (docker-entrypoint-initdb.d): the replication role,
-// its password read from the env (the Secret), and the pg_hba line that lets it stream.
-const REPLICATION_INITDB = `#!/bin/sh
-set -eu
-psql -v ON_ERROR_STOP=1 -v pw="$REPLICATION_PASSWORD" --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
-CREATE ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD :'pw';
-SQL
-echo "host replication ${REPLICATION_USER} all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-`;
-
-// A standby's first start: clone the primary (pg_basebackup -R writes standby.signal and
-// primary_conninfo) into a temporary directory, then move it into place, so a failed clone
-// never leaves a half data directory. Data already there is kept: a restart changes nothing.
-const CLONE_SCRIPT = `set -eu
-ordinal="\${HOSTNAME##*-}"
-if [ "$ordinal" = "0" ]; then echo "ordinal 0 is the primary: nothing to clone"; exit 0; fi
-if [ -s "$PGDATA/PG_VERSION" ]; then echo "$PGDATA holds data: keeping it"; exit 0; fi
-until pg_isready -h "$PRIMARY_HOST" -p ${POSTGRES_PORT}; do echo "waiting for $PRIMARY_HOST"; sleep 2; done
-rm -rf "$PGDATA.clone"
-PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p ${POSTGRES_PORT} -U ${REPLICATION_USER} -D "$PGDATA.clone" -R -X stream
-chmod 0700 "$PGDATA.clone"
-mv "$PGDATA.clone" "$PGDATA"
-echo "cloned $PRIMARY_HOST into $PGDATA as a hot standby"
-`;
-
-// Every start of a pod whose volume holds a database: the database follows its Secret, so
-// kept data stays reachable after a destroy and re-create (new Secret) and after a rotation.
-// - A primary or single server sets its users' passwords in single-user mode: no network,
-//   no login needed, before the server accepts connections. The SQL goes on stdin; with
-//   log_min_error_statement=panic a failing statement (its password) is never logged, and
-//   exit_on_error makes any error fail the container.
-// - A standby's roles are the primary's (replayed from WAL); what it holds itself is the
-//   password of its own connection to the primary: primary_conninfo is rewritten with the
-//   Secret's. (Generated passwords are letters and digits: nothing to quote inside it.)
-export const SYNC_CREDENTIALS = `set -eu
-if [ ! -s "$PGDATA/PG_VERSION" ]; then echo "no database in $PGDATA yet: its first start takes the Secret's passwords"; exit 0; fi
-if [ -f "$PGDATA/standby.signal" ]; then
-  conf="$PGDATA/postgresql.auto.conf"
-  { grep -v '^primary_conninfo' "$conf" || true
-    printf "primary_conninfo = 'host=%s port=%s user=%s password=%s'\n" "$PRIMARY_HOST" ${POSTGRES_PORT} ${REPLICATION_USER} "$REPLICATION_PASSWORD"
-  } > "$conf.sync"
-  chmod 0600 "$conf.sync"
-  mv "$conf.sync" "$conf"
-  echo "standby: its connection to $PRIMARY_HOST uses the Secret's replication password"
-  exit 0
-fi
-literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
-identifier() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
-{
-  printf '%s\n' "ALTER ROLE $(identifier "$POSTGRES_USER") PASSWORD $(literal "$POSTGRES_PASSWORD");"
-  if [ -n "\${REPLICATION_PASSWORD:-}" ]; then printf '%s\n' "ALTER ROLE ${REPLICATION_USER} PASSWORD $(literal "$REPLICATION_PASSWORD");"; fi
-} | postgres --single -D "$PGDATA" -c exit_on_error=on -c log_min_error_statement=panic template1 >/dev/null
-echo "$POSTGRES_USER\${REPLICATION_PASSWORD:+ and ${REPLICATION_USER}}: passwords set from the Secret"
-`;
+// The scripts its pods run (postgres/*.sh; what each does is said there).
+const REPLICATION_INITDB = scriptFile(__dirname, "postgres", "replication-initdb.sh");
+const CLONE_PRIMARY = inlineScript(__dirname, "postgres", "clone-primary.sh");
+export const SYNC_CREDENTIALS = inlineScript(__dirname, "postgres", "sync-credentials.sh");
 
 /** PostgreSQL as a StatefulSet with its headless and client Services; optionally replicated. */
 export class Postgres extends pulumi.ComponentResource {
@@ -160,8 +103,6 @@ export class Postgres extends pulumi.ComponentResource {
             throw new Error(`${name}: replicas need a claim per pod (claimTemplate persistence)`);
         }
         const ports = [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }];
-
-        this.headlessService = headlessService(`${name}-headless`, { serviceName: args.headlessServiceName, namespace: ns, labels, selector, ports }, this);
         // With replication the client Service is read-write: only the primary, pod <name>-0.
         const primary = replication ? { ...selector, "statefulset.kubernetes.io/pod-name": `${args.name}-0` } : selector;
         this.service = clientService(name, { serviceName: args.serviceName, namespace: ns, labels, selector: primary, ports }, this);
@@ -170,93 +111,52 @@ export class Postgres extends pulumi.ComponentResource {
             // replicated MySQL tutorial; a Service selector cannot exclude ordinal 0.
             this.readService = clientService(`${name}-read`, { serviceName: replication.readServiceName, namespace: ns, labels, selector, ports }, this);
         }
-
-        const volumeName = persistence.kind === "claimTemplate" ? persistence.template : "data";
-        // The Secret first: a rotation restarts the pods only once it holds the new passwords.
-        const waitFor: pulumi.Resource[] = [this.headlessService, args.auth.credentials.secret];
-        const volumes: k8s.types.input.core.v1.Volume[] = [];
-        let templates: ClaimTemplateArgs | undefined;
-        let templateStorage: ReturnType<typeof claimTemplateStorage> | undefined;
-        if (persistence.kind === "existingClaim") {
-            volumes.push({ name: volumeName, persistentVolumeClaim: { claimName: persistence.claim.claimName } });
-            waitFor.push(...persistence.claim.ready);
-        } else if (persistence.kind === "ephemeral") {
-            volumes.push({ name: volumeName, emptyDir: {} });
-        } else {
-            templates = { backend: args.backend, lab: args.lab, namespace: args.namespace, statefulSet: args.name, template: persistence.template, size: persistence.size, replicas, labels };
-            templateStorage = claimTemplateStorage(name, templates);
-            waitFor.push(...templateStorage.waitFor);
-        }
-
+        const initdb = replication
+            ? new k8s.core.v1.ConfigMap(`${name}-initdb`, { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } }, { parent: this })
+            : undefined;
         const env = postgresEnv(args.auth, replication);
-        const initContainers: k8s.types.input.core.v1.Container[] = [];
-        if (persistence.kind !== "ephemeral" && args.backend.needsVolumePermissions) {
-            initContainers.push(volumePermissionsContainer({ image: args.volumePermissionsImage, volumeName, mountPath: DATA_MOUNT, uid: POSTGRES_UID, gid: POSTGRES_UID }));
-        }
-        const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
-        const primaryHost = { name: "PRIMARY_HOST", value: `${args.name}-0.${args.headlessServiceName}` };
-        if (replication) {
-            const initdb = new k8s.core.v1.ConfigMap(
-                `${name}-initdb`,
-                { metadata: { name: `${args.name}-initdb`, namespace: ns, labels }, data: { "10-replication.sh": REPLICATION_INITDB } },
-                { parent: this },
-            );
-            waitFor.push(initdb);
-            volumes.push({ name: "initdb", configMap: { name: `${args.name}-initdb`, defaultMode: 0o555 } });
-            initContainers.push({
-                name: "clone-primary",
-                image: args.image,
-                command: ["sh", "-c", CLONE_SCRIPT],
-                env: [...env, primaryHost],
-                resources: RESOURCE_PRESETS.small,
-                securityContext: restrictedContainer(),
-                volumeMounts: mounts,
-            });
-        }
-        if (persistence.kind !== "ephemeral") {
-            initContainers.push(syncCredentialsContainer({ image: args.image, script: SYNC_CREDENTIALS, env: replication ? [...env, primaryHost] : env, volumeMounts: mounts }));
-        }
 
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ headlessService: this.headlessService, statefulSet: this.statefulSet } = statefulDatabase(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
-                spec: {
-                    serviceName: args.headlessServiceName,
-                    replicas,
-                    selector: { matchLabels: selector },
-                    persistentVolumeClaimRetentionPolicy: claimRetention(args.keepDataOnDestroy),
-                    template: {
-                        metadata: { labels, annotations: args.auth.credentials.podAnnotations },
-                        spec: {
-                            enableServiceLinks: false,
-                            securityContext: podSecurity(POSTGRES_UID),
-                            terminationGracePeriodSeconds: 30,
-                            initContainers,
-                            containers: [
-                                {
-                                    name: "postgres",
-                                    image: args.image,
-                                    ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                                    env,
-                                    readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                                    livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                                    resources: RESOURCE_PRESETS.small,
-                                    securityContext: restrictedContainer(),
-                                    volumeMounts: replication ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,
-                                },
-                            ],
-                            volumes,
-                        },
-                    },
-                    volumeClaimTemplates: templateStorage ? [templateStorage.volumeClaimTemplate] : [],
+                ...args, labels, selector, ports, replicas, uid: POSTGRES_UID, dataMount: DATA_MOUNT, storage: persistence, podAnnotations: args.auth.credentials.podAnnotations,
+                pod: ({ volumeName, headlessService }) => {
+                    const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
+                    const primaryHost = { name: "PRIMARY_HOST", value: pulumi.interpolate`${args.name}-0.${headlessService.metadata.name}` };
+                    const initContainers: k8s.types.input.core.v1.Container[] = [];
+                    if (replication) {
+                        initContainers.push({
+                            name: "clone-primary",
+                            image: args.image,
+                            command: ["sh", "-c", CLONE_PRIMARY],
+                            env: [...env, primaryHost],
+                            resources: RESOURCE_PRESETS.small,
+                            securityContext: restrictedContainer(),
+                            volumeMounts: mounts,
+                        });
+                    }
+                    if (persistence.kind !== "ephemeral") {
+                        initContainers.push(syncCredentialsContainer({ image: args.image, script: SYNC_CREDENTIALS, env: replication ? [...env, primaryHost] : env, volumeMounts: mounts }));
+                    }
+                    const container = {
+                        name: "postgres",
+                        image: args.image,
+                        ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                        env,
+                        readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        resources: RESOURCE_PRESETS.small,
+                        securityContext: restrictedContainer(),
+                        volumeMounts: initdb ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,
+                    };
+                    const volumes = initdb ? [{ name: "initdb", configMap: { name: initdb.metadata.name, defaultMode: 0o555 } }] : [];
+                    return { terminationGracePeriodSeconds: 30, initContainers, containers: [container], volumes };
                 },
             },
-            statefulSetOptions(this, waitFor),
-        );
-        if (templates && templateStorage) growClaims(name, templates, templateStorage, this.statefulSet, this);
+            this,
+        ));
 
-        this.host = pulumi.output(ns).apply((n) => serviceHost(args.serviceName, n));
+        this.host = pulumi.all([this.service.metadata.name, ns]).apply(([s, n]) => serviceHost(s, n));
         this.registerOutputs({ statefulSet: this.statefulSet.metadata.name, service: this.service.metadata.name });
     }
 }

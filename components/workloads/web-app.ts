@@ -18,7 +18,7 @@ export interface WebAppArgs {
     /** How the kubelet tells the app is up: an HTTP path, or a TCP connect where the app has no known path. */
     probe: { httpGet: string } | { tcp: true };
     env: k8s.types.input.core.v1.EnvVar[];
-    /** The Secrets `env` reads: the app waits for them and restarts when they are rotated. */
+    /** The Secrets `env` reads (through their `env`, so the app waits for them): it restarts when they are rotated. */
     credentials?: Credentials[];
     replicas?: number;
     /** Course-built images may run as root; set only where the image is known to run as this uid. */
@@ -71,11 +71,11 @@ export class WebApp extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...credentials.map((c) => c.secret)] },
+            { parent: this, dependsOn: args.dependsOn },
         );
         this.service = clientService(name, { serviceName: args.name, namespace: args.namespace.name, labels, selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] }, this);
         this.port = args.port;
-        this.host = pulumi.output(args.namespace.name).apply((ns) => serviceHost(args.name, ns));
+        this.host = pulumi.all([this.service.metadata.name, args.namespace.name]).apply(([s, ns]) => serviceHost(s, ns));
         this.registerOutputs({ deployment: this.deployment.metadata.name, service: this.service.metadata.name });
     }
 }
