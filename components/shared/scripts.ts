@@ -5,9 +5,19 @@
 import * as fs from "fs";
 import * as path from "path";
 
-/** A script's whole content: what a ConfigMap holds. */
-export function scriptFile(dir: string, ...rel: string[]): string {
+function read(dir: string, rel: string[]): string {
     return fs.readFileSync(path.join(dir, ...rel), "utf8");
+}
+
+/**
+ * A script for a ConfigMap: the file with its shebang, without the comments that follow it
+ * (`#` or `//`). Such a comment is for readers; in the ConfigMap it would be a change of data,
+ * which pulumi-kubernetes makes a replacement, and the pods naming the ConfigMap would roll.
+ */
+export function scriptFile(dir: string, ...rel: string[]): string {
+    const text = read(dir, rel);
+    const shebang = /^#!.*\n/.exec(text)?.[0] ?? "";
+    return shebang + text.slice(shebang.length).replace(/^(?:(?:#|\/\/).*\n)*/, "");
 }
 
 /**
@@ -16,5 +26,5 @@ export function scriptFile(dir: string, ...rel: string[]): string {
  * the script alone, as it did when the script was a string, and no pod restarts for a comment.
  */
 export function inlineScript(dir: string, ...rel: string[]): string {
-    return scriptFile(dir, ...rel).replace(/^(?:#.*\n|\n)*/, "");
+    return read(dir, rel).replace(/^(?:#.*\n|\n)*/, "");
 }
