@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm run lint`, and part of `npm test`: ESLint over the TypeScript and JavaScript
+# (eslint.config.mjs: typescript-eslint's recommended type-checked rules) and ShellCheck over
+# every shell script (.shellcheckrc), side by side; fails if either finds anything.
+# ESLint keeps a cache in node_modules/.cache/eslint (npm ci starts it afresh): a file is
+# linted again when its content changes. Type-aware results of an unchanged file can go stale
+# when a file it imports changes; `rm -rf node_modules/.cache/eslint` forces a full run.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "lint: shellcheck is not installed. Install it from Debian: apt-get install shellcheck (.ci/run does)" >&2
+  exit 1
+fi
+
+# Every shell script: *.sh, and files without that ending whose first line is a sh/bash shebang.
+shell_scripts() {
+  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [[ -f "$f" ]] || continue
+    if [[ "$f" == *.sh ]]; then echo "$f"
+    elif [[ "${f##*/}" != *.* ]] && head -n 1 "$f" | grep -qE '^#!.*[/ ](ba)?sh\b'; then echo "$f"
+    fi
+  done
+}
+
+mapfile -t scripts < <(shell_scripts)
+shellcheck "${scripts[@]}" &
+shell=$!
+npx eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ "$@" .
+es=$?
+wait "$shell"
+sc=$?
+(( es == 0 )) || echo "lint: ESLint found problems (npx eslint .)" >&2
+(( sc == 0 )) || echo "lint: ShellCheck found problems (shellcheck <file>)" >&2
+exit $(( es != 0 ? es : sc ))
