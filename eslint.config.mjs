@@ -15,7 +15,9 @@ export default defineConfig(
         extends: [tseslint.configs.recommendedTypeChecked],
         languageOptions: {
             parserOptions: {
-                projectService: true,
+                // one program for every file, tsconfig.json's (cheaper than projectService here:
+                // 30.5 against 35.6 s of CPU for a cold run)
+                project: "./tsconfig.json",
                 tsconfigRootDir: import.meta.dirname,
             },
         },

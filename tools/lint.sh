@@ -2,9 +2,10 @@
 # `npm run lint`, and part of `npm test`: ESLint over the TypeScript and JavaScript
 # (eslint.config.mjs: typescript-eslint's recommended type-checked rules) and ShellCheck over
 # every shell script (.shellcheckrc), side by side; fails if either finds anything.
-# ESLint keeps a cache in node_modules/.cache/eslint (npm ci starts it afresh): a file is
-# linted again when its content changes. Type-aware results of an unchanged file can go stale
-# when a file it imports changes; `rm -rf node_modules/.cache/eslint` forces a full run.
+# Both keep a cache under node_modules/.cache (npm ci starts it afresh): ESLint lints a file
+# again when its content changes, ShellCheck runs when any script changed. Type-aware results
+# of an unchanged file can go stale when a file it imports changes;
+# `rm -rf node_modules/.cache/eslint` forces a full run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -23,8 +24,17 @@ shell_scripts() {
   done
 }
 
+# ShellCheck again only when a script (or .shellcheckrc, or ShellCheck) changed since it last passed.
+shellcheck_cached() {
+  local stamp=node_modules/.cache/shellcheck/passed digest
+  digest="$({ shellcheck --version; sha256sum .shellcheckrc "$@"; } | sha256sum)"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$digest" ]] && return 0
+  shellcheck "$@" || return
+  mkdir -p "${stamp%/*}" && echo "$digest" >"$stamp"
+}
+
 mapfile -t scripts < <(shell_scripts)
-shellcheck "${scripts[@]}" &
+shellcheck_cached "${scripts[@]}" &
 shell=$!
 npx eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ "$@" .
 es=$?
