@@ -137,7 +137,7 @@ export const EXERCISES: Record<LabId, (x: Exercise) => Promise<string>> = {
         const js = "print(JSON.stringify(rs.status().members.map((m) => ({ name: m.name, state: m.stateStr, health: m.health }))))";
         const r = await exec(c, ns, "mongo-0", "mongo", ["sh", "-c", 'exec mongosh --quiet -u "$MONGO_INITDB_ROOT_USERNAME" -p "$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase admin --eval "$0"', js]);
         if (r.code !== 0) fail(`rs.status() on mongo-0: ${r.out.split("\n").pop()}`);
-        const status: { name: string; state: string; health: number }[] = JSON.parse(r.out.split("\n").pop()!);
+        const status = JSON.parse(r.out.split("\n").pop()!) as { name: string; state: string; health: number }[];
         const primaries = status.filter((m) => m.state === "PRIMARY");
         if (primaries.length !== 1) fail(`${primaries.length} primaries`);
         const missing = members.filter((m) => !status.some((s) => s.name.startsWith(`${m}.`) && s.health === 1 && ["PRIMARY", "SECONDARY"].includes(s.state)));

@@ -68,7 +68,7 @@ function projectStacks(workDir: string): Map<string, Record<string, unknown>> {
     const out = new Map<string, Record<string, unknown>>();
     for (const f of fs.readdirSync(workDir).sort()) {
         const name = /^Pulumi\.(?!student-)(.+)\.yaml$/.exec(f)?.[1];
-        if (name) out.set(name, (parseYaml(fs.readFileSync(path.join(workDir, f), "utf8")) ?? {}).config ?? {});
+        if (name) out.set(name, ((parseYaml(fs.readFileSync(path.join(workDir, f), "utf8")) as { config?: Record<string, unknown> } | null) ?? {}).config ?? {});
     }
     return out;
 }
@@ -82,7 +82,7 @@ export function readBase(workDir: string, base: string): BaseConfig {
     const plain: Record<string, unknown> = {};
     const secure: string[] = [];
     for (const [k, v] of Object.entries<unknown>(config)) {
-        if (v && typeof v === "object" && "secure" in (v as object)) secure.push(k);
+        if (v && typeof v === "object" && "secure" in v) secure.push(k);
         else plain[k] = v;
     }
     return { plain, secure };
@@ -189,7 +189,7 @@ async function withStaleLockRecovery<T>(stack: Stack, log: fs.WriteStream, op: (
  * them over; without it a StatefulSet caught mid-create fails with a field conflict.
  */
 async function resumeInterrupted(stack: Stack, log: fs.WriteStream, ops: { onOutput: (s: string) => void; color: "never"; showSecrets: false }): Promise<void> {
-    const pending = ((await stack.exportStack()).deployment?.pending_operations ?? []).length;
+    const pending = (((await stack.exportStack()).deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? []).length;
     if (pending === 0) return;
     log.write(`classroom: ${pending} operations were left pending by an interrupted run; refreshing the stack and clearing pending creates\n`);
     await withStaleLockRecovery(stack, log, () => stack.refresh({ ...ops, clearPendingCreates: true }));
@@ -204,7 +204,7 @@ async function prepareStack(options: ClassOptions, base: BaseConfig, secrets: Re
     const ws = stack.workspace as LocalWorkspace;
     // The base's config, exactly, plus the prefix: the class stays in step with its stack file.
     const settings = await ws.stackSettings(name);
-    settings.config = studentConfig(base, student.id) as Record<string, string>;
+    settings.config = studentConfig(base, student.id);
     await ws.saveStackSettings(name, settings);
     if (Object.keys(secrets).length > 0) {
         await stack.setAllConfig(Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, { value: v, secret: true }])));
@@ -265,7 +265,7 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Runs `fn` over `items`, at most `parallel` at a time; results in order. */
 export async function pool<T, R>(items: T[], parallel: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array(items.length);
+    const results: R[] = new Array<R>(items.length);
     let next = 0;
     const worker = async () => {
         while (next < items.length) {
@@ -295,7 +295,7 @@ export async function runClass(command: StackCommand, students: Student[], optio
         const result: StudentResult = { id: student.id, stack: name, result: "ok", changes: {}, seconds: 0, namespaces: [] };
         const done = (r: Partial<StudentResult>) => {
             Object.assign(result, r, { seconds: (Date.now() - started) / 1000 });
-            progress.phase(student.id, result.result === "failed" ? "failed" : "done", (result.detail ?? result.result).split("\n").pop()!);
+            progress.phase(student.id, result.result === "failed" ? "failed" : "done", (result.detail ?? result.result).split("\n").pop());
             return result;
         };
         if (options.signal?.aborted) {

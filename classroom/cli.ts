@@ -55,5 +55,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv).then((code) => process.exit(code));
+    void main(process.argv).then((code) => process.exit(code));
 }

@@ -98,7 +98,8 @@ export async function exec(c: Cluster, ns: string, pod: string, container: strin
                 const code = Number(status.details?.causes?.find((x) => x.reason === "ExitCode")?.message ?? 1);
                 finish(code, status.details?.causes ? "" : `\n${status.message ?? ""}`);
             })
-            .then((ws) => {
+            // the socket's type is isomorphic-ws's, whose declarations (@types/ws) are not installed
+            .then((ws: { on(event: "close", listener: () => void): unknown }) => {
                 if (input) input.end(stdin);
                 ws.on("close", () => setTimeout(() => finish(1, "\n(connection closed)"), 500));
             })
@@ -111,7 +112,7 @@ export function errorText(e: unknown): string {
     const body = (e as { body?: unknown }).body;
     if (typeof body === "string") {
         try {
-            return JSON.parse(body).message ?? body;
+            return (JSON.parse(body) as { message?: string }).message ?? body;
         } catch {
             return body;
         }
@@ -127,7 +128,7 @@ export function notFound(e: unknown): boolean {
 /** Polls `check` until it returns true; its last answer is the error when time runs out. */
 export async function waitFor(what: string, check: () => Promise<true | string>, timeoutMs = 300_000, everyMs = 2000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let last = "";
+    let last: string;
     for (;;) {
         const r = await check().catch((e) => errorText(e));
         if (r === true) return;

@@ -112,6 +112,12 @@ async function readLab(c: Cluster, namespaces: string[]): Promise<LabReading> {
 
 const say = (s: string) => process.stderr.write(`classroom: ${s}\n`);
 
+/** A delete's rejection handler: gone already is done; anything else fails as it came. */
+function ignoreNotFound(e: unknown): undefined {
+    if (notFound(e)) return undefined;
+    throw e;
+}
+
 /** Deletes each workload, then waits until no pod is left in the lab's namespaces (nothing holds a claim). */
 async function stop(c: Cluster, p: ResetPlan): Promise<void> {
     for (const w of p.stop) {
@@ -124,7 +130,7 @@ async function stop(c: Cluster, p: ResetPlan): Promise<void> {
                 : kind === "Deployment"
                   ? c.apps.deleteNamespacedDeployment({ name, namespace, body })
                   : c.batch.deleteNamespacedJob({ name, namespace, body });
-        await del.catch((e) => (notFound(e) ? undefined : Promise.reject(e)));
+        await del.catch(ignoreNotFound);
     }
     // pods the student started by hand may hold a claim too
     for (const namespace of p.namespaces) await c.core.deleteCollectionNamespacedPod({ namespace });
@@ -176,9 +182,9 @@ async function wipe(c: Cluster, w: ResetPlan["wipe"][number], image: string): Pr
 
 async function deleteStorage(c: Cluster, p: ResetPlan): Promise<void> {
     for (const w of p.wipe) {
-        await c.core.deleteNamespacedPersistentVolumeClaim({ name: w.claim, namespace: w.namespace }).catch((e) => (notFound(e) ? undefined : Promise.reject(e)));
+        await c.core.deleteNamespacedPersistentVolumeClaim({ name: w.claim, namespace: w.namespace }).catch(ignoreNotFound);
     }
-    for (const name of p.volumes) await c.core.deletePersistentVolume({ name }).catch((e) => (notFound(e) ? undefined : Promise.reject(e)));
+    for (const name of p.volumes) await c.core.deletePersistentVolume({ name }).catch(ignoreNotFound);
     await waitFor("the claims and PVs gone", async () => {
         const claims = await Promise.all(p.wipe.map((w) => c.core.readNamespacedPersistentVolumeClaim({ name: w.claim, namespace: w.namespace }).then(() => w.claim, () => undefined)));
         const pvs = await Promise.all(p.volumes.map((name) => c.core.readPersistentVolume({ name }).then(() => name, () => undefined)));

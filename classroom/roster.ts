@@ -59,7 +59,7 @@ function yamlEntries(text: string, problems: string[]): Entry[] {
     }
     for (const key of root.items) {
         const k = isScalar(key.key) ? String(key.key.value) : "?";
-        if (k !== "students") problems.push(`${lineOf(key.key as never)}: unknown top-level key "${k}"; expected only "students"`);
+        if (k !== "students") problems.push(`${lineOf(key.key)}: unknown top-level key "${k}"; expected only "students"`);
     }
     return students.items.map((item) => {
         const line = lineOf(item as never);
@@ -122,6 +122,7 @@ export function readRoster(file: string, options: { reservedIds?: Record<string,
             problems.push(`${at}: the student has no id`);
             continue;
         }
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a non-text id is reported as such just below
         const id = String(raw);
         const before = problems.length;
         if (typeof raw !== "string") problems.push(`${at}: id ${JSON.stringify(raw)} must be text, a DNS-1123 label`);

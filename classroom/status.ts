@@ -48,7 +48,7 @@ export interface NamespaceReading {
     workloads: { kind: string; name: string; replicas: number }[];
 }
 
-const when = (e: k8s.CoreV1Event) => new Date((e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0) as string | Date).getTime();
+const when = (e: k8s.CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime();
 
 function whyNotReady(p: k8s.V1Pod): string {
     const waiting = waitingReason(p);
@@ -119,13 +119,18 @@ async function readNamespace(c: Cluster, namespace: string): Promise<NamespaceRe
  * class's pods. Nodes that do not answer (fake nodes), and volume plugins that do not measure
  * (hostPath), leave their claims out.
  */
+/** The parts of the kubelet's stats/summary read here. */
+interface NodeSummary {
+    pods?: { volume?: { pvcRef?: { namespace: string; name: string }; capacityBytes: number; usedBytes?: number }[] }[];
+}
+
 async function volumeUsage(c: Cluster, nodes: string[]): Promise<Map<string, VolumeUse>> {
     const out = new Map<string, VolumeUse>();
     await Promise.all(
         nodes.map(async (name) => {
             try {
                 const raw = await c.core.connectGetNodeProxyWithPath({ name, path: "stats/summary" });
-                const summary = typeof raw === "string" ? JSON.parse(raw) : raw;
+                const summary = (typeof raw === "string" ? JSON.parse(raw) : raw) as NodeSummary;
                 for (const pod of summary.pods ?? []) {
                     for (const v of pod.volume ?? []) {
                         if (v.pvcRef && v.capacityBytes > 0) out.set(`${v.pvcRef.namespace}/${v.pvcRef.name}`, { claim: v.pvcRef.name, usedBytes: v.usedBytes ?? 0, capacityBytes: v.capacityBytes });
@@ -155,7 +160,7 @@ export async function classHealth(c: Cluster, students: Student[], parallel = 8)
     const usage = await volumeUsage(c, nodes);
     return read.map((r) => {
         if (r.error !== undefined) return { id: r.s.id, state: "unhealthy", labs: [], error: r.error };
-        const labs = r.labs!.map((l, i) => labHealth(l, r.byLab![l]!, r.readings![i], usage));
+        const labs = r.labs.map((l, i) => labHealth(l, r.byLab[l]!, r.readings[i], usage));
         return { id: r.s.id, state: studentState(labs), labs };
     });
 }
@@ -163,7 +168,10 @@ export async function classHealth(c: Cluster, students: Student[], parallel = 8)
 function bytes(n: number): string {
     const units = ["B", "Ki", "Mi", "Gi", "Ti"];
     let i = 0;
-    while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+    while (n >= 1024 && i < units.length - 1) {
+        n /= 1024;
+        i++;
+    }
     return `${n >= 10 || i === 0 ? n.toFixed(0) : n.toFixed(1)}${units[i]}`;
 }
 

@@ -33,6 +33,7 @@ engine() { # the offline engine of sandbox/engine/env.sh, state kept in $LOCAL_D
 pulumi_dev() { (cd "$ROOT" && pulumi "$@" --stack "$STACK" --non-interactive); }
 
 how_to_reach() {
+  # shellcheck disable=SC2016  # the ${...} are the JavaScript's own template literals
   pulumi_dev stack output --json | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       const out = JSON.parse(s);

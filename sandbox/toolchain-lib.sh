@@ -31,8 +31,9 @@ export GOFLAGS="-buildvcs=false"
 
 GO_VERSION="$(go env GOVERSION)"
 go_minor="$(sed -nE 's/^go1\.([0-9]+).*/\1/p' <<<"$GO_VERSION")"
-[[ -n "$go_minor" ]] && (( go_minor >= GO_MIN_MINOR )) ||
+if [[ -z "$go_minor" ]] || (( go_minor < GO_MIN_MINOR )); then
   die "$GO_NEEDED_BY needs Go >= 1.$GO_MIN_MINOR, found $GO_VERSION"
+fi
 
 # One lock for the whole cache: two terminals, or both toolchains, never build at once.
 exec 9>"$TOOLCHAIN_DIR/.lock"

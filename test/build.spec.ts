@@ -7,7 +7,7 @@ import * as path from "path";
 import { REPO_ROOT } from "../tools/mock-runtime";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ensureBuilt } = require("../stacks/build") as { ensureBuilt(root: string): string[] };
+const { ensureBuilt } = require("../stacks/build") as { ensureBuilt: (root: string) => string[] };
 
 function sources(dir: string): string[] {
     return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
@@ -52,6 +52,7 @@ describe("stacks/build.js (the deploy's transpile step)", () => {
         fs.appendFileSync(naming, '\nexport const EDITED = "yes";\n');
         fs.utimesSync(naming, new Date(), new Date(Date.now() + 5000));
         assert.deepStrictEqual(ensureBuilt(root), [path.join("components", "shared", "naming.ts")]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build's output, at a path known at run time
         const out = require(path.join(root, "bin", "components", "shared", "naming.js"));
         assert.strictEqual(out.EDITED, "yes");
         assert.deepStrictEqual([...out.LAB_IDS], ["workshop", "todo", "movies", "customer", "postgres-ha"]);

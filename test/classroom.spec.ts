@@ -85,7 +85,7 @@ describe("classroom: the class before any stack is touched", () => {
         const base = readBase(REPO_ROOT, "dev");
         assert.doesNotThrow(() => validateClass(base, [{ id: "ada", line: 1 }]));
         const tight = { ...base, plain: { ...base.plain, "state-labs:quotaStorage": "1Gi" } };
-        assert.throws(() => validateClass(tight, [{ id: "ada", line: 1 }]), (e: ClassError) => /^student ada: invalid stack configuration:\n  - state-labs:quotaStorage: "1Gi" is not accepted/.test(e.problems[0]));
+        assert.throws(() => validateClass(tight, [{ id: "ada", line: 1 }]), (e: ClassError) => /^student ada: invalid stack configuration:\n {2}- state-labs:quotaStorage: "1Gi" is not accepted/.test(e.problems[0]));
     });
 
     it("names the stack files there are when the base has none", () => {
@@ -99,8 +99,8 @@ describe("classroom: command line", () => {
         let stderr = "";
         const write = process.stderr.write.bind(process.stderr);
         const out = process.stdout.write.bind(process.stdout);
-        process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-        process.stdout.write = (() => true) as typeof process.stdout.write;
+        process.stderr.write = ((s: string) => ((stderr += s), true));
+        process.stdout.write = (() => true);
         try {
             const code = await main(["node", "classroom", ...args]);
             process.exitCode = undefined;
@@ -134,7 +134,7 @@ describe("classroom: command line", () => {
     it("exits 0 on --help, which lists the commands and the exit statuses", async () => {
         let out = "";
         const write = process.stdout.write.bind(process.stdout);
-        process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+        process.stdout.write = ((s: string) => ((out += s), true));
         try {
             assert.strictEqual(await main(["node", "classroom", "--help"]), EXIT.ok);
         } finally {

@@ -54,7 +54,7 @@ describe("Credentials (labs:security:Credentials)", () => {
         assert.strictEqual(await pulumi.isSecret((env as { valueFrom: { secretKeyRef: { name: pulumi.Output<string> } } }).valueFrom.secretKeyRef.name), false);
         const secret = resourcesOfType(r, "core/v1:Secret")[0];
         for (const key of ["pw", "url"]) {
-            assert.ok(secret.secretPaths.some((p) => `stringData.${key}`.startsWith(p)), `stringData.${key} not sent as secret (${secret.secretPaths})`);
+            assert.ok(secret.secretPaths.some((p) => `stringData.${key}`.startsWith(p)), `stringData.${key} not sent as secret (${secret.secretPaths.join(",")})`);
         }
     });
 
@@ -116,7 +116,7 @@ describe("Credentials (labs:security:Credentials)", () => {
                 ["StatefulSet", "postgres-ha-postgres", "postgres-ha-database-secret"],
             ];
             for (const [type, name, secret] of expected) {
-                assert.ok(waits(type, name).includes(`kubernetes:core/v1:Secret::${secret}`), `${type} ${name} does not wait for Secret ${secret}: ${waits(type, name)}`);
+                assert.ok(waits(type, name).includes(`kubernetes:core/v1:Secret::${secret}`), `${type} ${name} does not wait for Secret ${secret}: ${waits(type, name).join(",")}`);
             }
         });
     });

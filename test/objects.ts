@@ -1,8 +1,8 @@
 // Queries over the objects a mocked stack run produced, shared by the specs.
 import { PROJECT } from "../stacks/config";
-import { RegisteredResource, StackRun, kubernetesObjects, runStack, stackFileConfig } from "../tools/mock-runtime";
+import { JsonObject, RegisteredResource, StackRun, kubernetesObjects, runStack, stackFileConfig } from "../tools/mock-runtime";
 
-export type K8sObject = Record<string, any>;
+export type K8sObject = JsonObject;
 
 export const STACK_FILES = ["dev", "nfs"] as const;
 

@@ -49,8 +49,8 @@ describe("render", () => {
             failed = e as { status: number; stderr: string };
         }
         assert.ok(failed, "render must fail");
-        assert.strictEqual(failed!.status, 1);
-        assert.match(failed!.stderr, /state-labs:workshopDbSize: "2GB" is not accepted; .*did you mean "2Gi"/);
+        assert.strictEqual(failed.status, 1);
+        assert.match(failed.stderr, /state-labs:workshopDbSize: "2GB" is not accepted; .*did you mean "2Gi"/);
         assert.ok(!fs.existsSync(out));
     }).timeout(120000);
 });

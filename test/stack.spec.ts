@@ -28,7 +28,7 @@ function claims(objs: K8sObject[]): { namespace: string; name: string; spec: K8s
 
 function validateSchema(o: K8sObject): void {
     const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [undefined, o.apiVersion];
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- kubernetes-models' module is chosen at run time, by apiVersion
     const models = require(`kubernetes-models/${group ? `${group}/` : ""}${version}`);
     const Model = models[o.kind];
     assert.ok(Model, `kubernetes-models has no ${o.apiVersion} ${o.kind}`);

@@ -30,7 +30,7 @@ describe("StudentAccess (labs:security:StudentAccess)", () => {
 
     it("exports the editable namespaces and, with an API server, a kubeconfig for them", async () => {
         const r = await run("dev", { labs: ["todo", "customer"], studentApiServer: "https://203.0.113.7:6443" });
-        const student = (r.outputs as any).student;
+        const student = (r.outputs as K8sObject).student;
         assert.deepStrictEqual(student.namespaces, ["dev-postgres", "dev-stateful-namespace", "dev-todo-ingress", "dev-customer"]);
         assert.deepStrictEqual(ofKind(objects(r), "RoleBinding").map((b: K8sObject) => b.metadata.namespace), student.namespaces);
         const kc = parseYaml(student.kubeconfig);
@@ -44,7 +44,7 @@ describe("StudentAccess (labs:security:StudentAccess)", () => {
         let secret: boolean | undefined;
         await runUnderMocks(() => {
             const access = new StudentAccess("student", { naming: new StackNaming("ada"), labels: {}, namespaces: ["ada-movies"], apiServer: "https://k8s.example:443" });
-            (access.kubeconfig as any).isSecret.then((s: boolean) => (secret = s));
+            (access.kubeconfig as unknown as K8sObject).isSecret.then((s: boolean) => (secret = s));
             return access.kubeconfig;
         });
         assert.strictEqual(secret, true);
@@ -52,7 +52,7 @@ describe("StudentAccess (labs:security:StudentAccess)", () => {
 
     it("builds no kubeconfig, and says which key to set, when the API server is unknown", async () => {
         const r = await run("dev", { labs: ["workshop"] });
-        assert.strictEqual((r.outputs as any).student.kubeconfig, undefined);
+        assert.strictEqual((r.outputs as K8sObject).student.kubeconfig, undefined);
         assert.ok(r.warnings.some((w) => w.includes("set state-labs:studentApiServer")), r.warnings.join("\n"));
     });
 });

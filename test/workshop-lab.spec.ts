@@ -3,12 +3,12 @@ import { K8sObject, objects, one, ofKind, run } from "./objects";
 
 describe("WorkshopLab (lab 000)", () => {
     let objs: K8sObject[];
-    let outputs: any;
+    let outputs: K8sObject;
     let warnings: string[];
     before(async () => {
         const r = await run("dev", { labs: ["workshop"] });
         objs = objects(r);
-        outputs = r.outputs;
+        outputs = r.outputs as K8sObject;
         warnings = r.warnings;
     });
 
@@ -53,7 +53,7 @@ describe("WorkshopLab (lab 000)", () => {
         const env = Object.fromEntries(backend.env.map((e: K8sObject) => [e.name, e.value ?? e.valueFrom.secretKeyRef]));
         assert.strictEqual(env.POSTGRES_HOST, "db");
         assert.deepStrictEqual(env.DATABASE_URL, { name: "db-credentials", key: "database-url" });
-        assert.deepStrictEqual((r.outputs as any).labs.workshop.skippedApps, {});
-        assert.strictEqual((r.outputs as any).labs.workshop.endpoints.backend.portForward, "kubectl -n dev-kubernetes-ws-2 port-forward service/backend 8000:8000");
+        assert.deepStrictEqual((r.outputs as K8sObject).labs.workshop.skippedApps, {});
+        assert.strictEqual((r.outputs as K8sObject).labs.workshop.endpoints.backend.portForward, "kubectl -n dev-kubernetes-ws-2 port-forward service/backend 8000:8000");
     });
 });

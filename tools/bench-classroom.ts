@@ -51,7 +51,7 @@ function footprint(namespaces: string[]): void {
     const total: Record<string, number> = {};
     const KEYS = ["requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "requests.storage", "pods"];
     for (const ns of namespaces) {
-        const q = getJson(["resourcequota", "lab-quota", "-n", ns]);
+        const q = getJson(["resourcequota", "lab-quota", "-n", ns]) as { status: { used?: Record<string, string>; hard: Record<string, string> } };
         const cells = KEYS.map((k) => {
             const used = parseQuantity(q.status.used?.[k] ?? "0");
             const hard = parseQuantity(q.status.hard[k]);

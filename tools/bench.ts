@@ -2,7 +2,7 @@
 // evaluation takes under mocks, and the cluster footprint of one stack (one student).
 // Figures are printed, not asserted.
 import { gi, mi, totalFootprint } from "./footprint";
-import { kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
+import { StackRun, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     for (const stack of ["dev", "nfs"]) {
         const config = stackFileConfig(stack);
         const times: number[] = [];
-        let last;
+        let last: StackRun | undefined;
         for (let i = 0; i < RUNS; i++) {
             const t0 = process.hrtime.bigint();
             last = await runStack(config, stack);

@@ -1,8 +1,9 @@
 // What a stack's workloads ask of the cluster, from the objects it applies: shared by the
 // benches and by the tests that hold the footprint against each namespace's quota.
 import { parseQuantity } from "../components/shared/quantity";
+import type { JsonObject } from "./mock-runtime";
 
-type Obj = Record<string, any>;
+type Obj = JsonObject;
 
 export interface Footprint {
     /** Long-running pods (StatefulSet and Deployment replicas). */

@@ -6,10 +6,18 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { PROJECT, loadConfig } from "../stacks/config";
 import { program } from "../stacks/program";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/**
+ * A Kubernetes object (or a resource's inputs) as untyped JSON: Pulumi's mocks hand inputs over
+ * as `any` (MockResourceArgs.inputs), kubectl prints JSON, and the specs read any path of either.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped-JSON type of the harness and the specs; see eslint.config.mjs
+export type JsonObject = Record<string, any>;
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -19,11 +27,11 @@ export interface RegisteredResource {
     name: string;
     custom: boolean;
     /** Inputs with secrets unwrapped to their values. */
-    inputs: Record<string, any>;
+    inputs: JsonObject;
     /** JSON paths of the inputs that arrived as secrets. */
     secretPaths: string[];
     /** The state the mock returned (inputs plus what the provider would fill in). */
-    state: Record<string, any>;
+    state: JsonObject;
     /** Resource options that decide what an update or destroy may do to it. */
     options: { retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; protect?: boolean };
     /**
@@ -54,6 +62,7 @@ export function mockToken(name: string): string {
 
 export const MOCK_CA = "-----BEGIN CERTIFICATE-----\nmock-cluster-ca\n-----END CERTIFICATE-----\n";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks MockResourceArgs.inputs (`any`) and returns it in the same shape
 function unwrapSecrets(v: any, at: string, secretPaths: string[]): any {
     if (Array.isArray(v)) return v.map((x, i) => unwrapSecrets(x, `${at}[${i}]`, secretPaths));
     if (v && typeof v === "object") {
@@ -78,11 +87,11 @@ export function isClusterScoped(kind: string): boolean {
     return NAMESPACED_FREE.has(kind);
 }
 
-function getPath(o: any, path: string): unknown {
+function getPath(o: JsonObject, path: string): unknown {
     return path.split(".").reduce((x, k) => (x == null ? undefined : x[k]), o);
 }
 
-function setPath(o: any, path: string, v: unknown): void {
+function setPath(o: JsonObject, path: string, v: unknown): void {
     const keys = path.split(".");
     const last = keys.pop()!;
     const parent = keys.reduce((x, k) => (x[k] ??= {}), o);
@@ -103,7 +112,7 @@ const mocks = (
         for (const path of (before && options.get(`${args.type}::${args.name}`)?.ignoreChanges) || []) {
             setPath(inputs, path, structuredClone(getPath(before!.inputs, path)));
         }
-        const state: Record<string, any> = { ...inputs };
+        const state: JsonObject = { ...inputs };
         if (args.type.startsWith("kubernetes:") && kindOf(args.type) && !args.type.startsWith("kubernetes:index:")) {
             // The provider autonames objects without metadata.name: `<resource name>-<8 chars>`.
             const metadata = { ...(inputs.metadata ?? {}) };
@@ -141,7 +150,7 @@ export async function secretPaths(value: unknown, at = ""): Promise<string[]> {
 
 /** Resolves every Output nested in a value (secrets become plain values). */
 export function resolve<T>(value: T): Promise<pulumi.Unwrap<T>> {
-    return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
+    return new Promise((ok) => pulumi.output(value).apply((v) => ok(v)));
 }
 
 /**
@@ -223,7 +232,7 @@ async function runNow(
  */
 function recordWaits(): Map<string, string[]> {
     const waits = new Map<string, string[]>();
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): Promise<void> };
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterResourceRequest, cb: unknown): Promise<void> };
     const register = monitor.registerResource.bind(monitor);
     const keyOf = (urn: string) => urn.split("::").slice(-2).map((part, i) => (i === 0 ? part.split("$").pop() : part)).join("::");
     monitor.registerResource = (req, cb) => {
@@ -241,7 +250,7 @@ export function stackFileConfig(stack: string, root = REPO_ROOT): Record<string,
     const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries<unknown>(doc.config ?? {})) {
-        if (v && typeof v === "object" && "secure" in (v as object)) {
+        if (v && typeof v === "object" && "secure" in v) {
             throw new Error(`${file}: ${k} is an encrypted secret; stack files of this project hold none`);
         }
         out[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -250,7 +259,7 @@ export function stackFileConfig(stack: string, root = REPO_ROOT): Record<string,
 }
 
 /** The Kubernetes objects of a run, as they would be applied. */
-export function kubernetesObjects(run: StackRun): { type: string; name: string; object: Record<string, any> }[] {
+export function kubernetesObjects(run: StackRun): { type: string; name: string; object: JsonObject }[] {
     return run.resources
         .filter((r) => r.custom && kindOf(r.type) && !r.type.startsWith("kubernetes:index:") && !r.type.startsWith("pulumi:providers:"))
         .map((r) => {

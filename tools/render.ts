@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { PROJECT } from "../stacks/config";
-import { REPO_ROOT, StackRun, isClusterScoped, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
+import { JsonObject, REPO_ROOT, StackRun, isClusterScoped, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
 
 // Apply order (Helm's, for the kinds we emit): what others refer to comes first. The fence
 // (policies, quota, limits) precedes any pod; a ServiceAccount precedes its token Secret,
@@ -18,7 +18,7 @@ const ORDER = [
 
 export interface RenderedFile {
     file: string;
-    object: Record<string, any>;
+    object: JsonObject;
 }
 
 /** The objects of a run as files named in apply order; claim patches last, in `patches/`. */
@@ -74,5 +74,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv).then((code) => process.exit(code));
+    void main(process.argv).then((code) => process.exit(code));
 }

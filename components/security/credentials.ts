@@ -74,7 +74,7 @@ export class Credentials extends pulumi.ComponentResource {
 
     /** Pod-template annotations of a workload that reads all of `credentials` (see `podAnnotations`). */
     static podAnnotations(...credentials: Credentials[]): Record<string, string> | undefined {
-        const merged = Object.assign({}, ...credentials.map((c) => c.podAnnotations ?? {}));
+        const merged = Object.assign({}, ...credentials.map((c) => c.podAnnotations ?? {})) as Record<string, string>;
         return Object.keys(merged).length > 0 ? merged : undefined;
     }
 

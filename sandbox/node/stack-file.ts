@@ -17,12 +17,12 @@ export type NodeImages = Record<"postgres" | "busybox" | "todo" | "pause", strin
 
 export function nodeImages(): NodeImages {
     const toolchain = process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain");
-    return JSON.parse(fs.readFileSync(path.join(toolchain, "images/refs.json"), "utf8"));
+    return JSON.parse(fs.readFileSync(path.join(toolchain, "images/refs.json"), "utf8")) as NodeImages;
 }
 
 /** The text of Pulumi.dev.yaml with the node's labs, images and data directory. */
 export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()): string {
-    const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
+    const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     Object.assign(doc.config, {
         "state-labs:labs": NODE_LABS,
         "state-labs:hostPathRoot": dataDir,

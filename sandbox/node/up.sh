@@ -101,6 +101,7 @@ server = "https://127.0.0.1:1"
 [host."https://127.0.0.1:1"]
   capabilities = ["pull", "resolve"]
 EOF
+# shellcheck disable=SC2016  # the ${...} are the JavaScript's own template literals
 mapfile -t IMAGE_ENTRIES < <(node -e '
   const refs = require(process.argv[1]);
   for (const [k, ref] of Object.entries(refs)) console.log(`${ref}=${process.argv[2]}/${k}.tar`);

@@ -6,13 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { renderFiles } from "../../tools/render";
-import { REPO_ROOT, runStack, stackFileConfig } from "../../tools/mock-runtime";
+import { JsonObject, REPO_ROOT, runStack, stackFileConfig } from "../../tools/mock-runtime";
 import { PROJECT } from "../../stacks/config";
 
 export const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
 export const WAIT_MS = Number(process.env.LABS_WAIT_SECONDS ?? 180) * 1000;
 
-export type Obj = Record<string, any>;
+export type Obj = JsonObject;
 
 interface Result {
     code: number;
@@ -50,7 +50,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until `check` returns true (bounded by WAIT_MS); the last reason is the failure. */
 export async function until(what: string, check: () => true | string, intervalMs = 1000): Promise<void> {
     const deadline = Date.now() + WAIT_MS;
-    let reason = "";
+    let reason: string;
     for (;;) {
         const r = check();
         if (r === true) return;

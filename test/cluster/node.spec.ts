@@ -61,6 +61,7 @@ function sql(ns: string, pod: string, user: string, db: string, query: string): 
  * Logs in over TCP with a password, as a client does: the container's own env, or another,
  * handed over on stdin so that no password is in a command line or the API server's request.
  */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- "env" names the special value; any other string is the password
 function login(ns: string, pod: string, user: string, db: string, password: "env" | string) {
     const psql = `psql -X -h 127.0.0.1 -U ${user} -d ${db} -At -c 'select current_user'`;
     return password === "env"
