@@ -56,6 +56,11 @@ export default defineConfig(
         languageOptions: { sourceType: "commonjs", globals: globals.node },
     },
     {
+        // Run by mongosh in the MongoDB pods, not by node: its shell globals.
+        files: ["components/workloads/mongo-replica-set/*.js"],
+        languageOptions: { globals: { db: "readonly", rs: "readonly", Mongo: "readonly", print: "readonly", printjson: "readonly", sleep: "readonly" } },
+    },
+    {
         files: ["**/*.mjs"],
         languageOptions: { globals: globals.node },
     },

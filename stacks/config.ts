@@ -176,7 +176,7 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
             }
             const key = String(issue.path[0]);
             let value: unknown = input[key];
-            for (const p of issue.path.slice(1)) value = (value as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey];
+            for (const p of issue.path.slice(1)) value = (value as Record<PropertyKey, unknown> | undefined)?.[p];
             const where = issue.path.length > 1 ? `${ns}${key}[${issue.path.slice(1).join("][")}]` : `${ns}${key}`;
             if (issue.code === "custom" && issue.params?.when) {
                 const what = value === undefined || value === "" ? "not set" : `${describe(value)} is not accepted`;
@@ -186,7 +186,7 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
         });
         throw new ConfigError(problems);
     }
-    const config = toLabsConfig(result.data as Flat);
+    const config = toLabsConfig(result.data);
     const problems = [...modeProblems(config, input, ns), ...quotaProblems(config, input.quotaStorage, ns), ...podQuotaProblems(config, input.quotaPods, ns)];
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
@@ -197,7 +197,7 @@ function toLabsConfig(c: Flat): LabsConfig {
         c.storageMode === "nfs" ? { mode: "nfs", server: c.nfsServer, path: c.nfsPath } : { mode: "hostPath", root: c.hostPathRoot };
     return {
         prefix: c.prefix,
-        labs: c.labs as LabId[],
+        labs: c.labs,
         storage,
         keepDataOnDestroy: c.keepDataOnDestroy,
         renderYamlToDirectory: c.renderYamlToDirectory || undefined,

@@ -62,9 +62,11 @@ describe("stacks/build.js (the deploy's transpile step)", () => {
         ensureBuilt(root);
         const modules = ["workloads/postgres", "workloads/mongo-replica-set", "workloads/grafana", "labs/todo-lab"];
         // the sources' scripts, as the specs load them
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- modules at paths known at run time
         const fromSources = modules.map((m) => require(path.join(REPO_ROOT, "components", m)));
         // the deploy's program sees only bin/: the sources are gone
         fs.rmSync(path.join(root, "components"), { recursive: true });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build's output, at paths known at run time
         const built = modules.map((m) => require(path.join(root, "bin", "components", `${m}.js`)));
         const scriptsOf = (exports: Record<string, unknown>) => Object.fromEntries(Object.entries(exports).filter(([k, v]) => /^[A-Z_]+$/.test(k) && typeof v === "string" && v.includes("\n")));
         built.forEach((b, i) => {

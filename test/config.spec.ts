@@ -8,6 +8,7 @@ import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, parseConfig } from "
 import { imageMajor } from "../components/shared/config-rules";
 import { LAB_IDS } from "../components/shared/naming";
 import { check as checkDocs } from "../tools/config-docs";
+import type { K8sObject } from "./objects";
 import { footprintByNamespace } from "../tools/footprint";
 import { objects, run, withConfig } from "./objects";
 
@@ -15,7 +16,7 @@ const P = PROJECT;
 
 describe("config", () => {
     describe("Pulumi.yaml", () => {
-        const declared = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, any>;
+        const declared = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, K8sObject>;
 
         it("declares defaults that the program itself accepts", () => {
             const all = Object.fromEntries(Object.entries(declared).map(([k, d]) => [`${P}:${k}`, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
@@ -218,7 +219,7 @@ describe("config", () => {
                 for (const [k, v] of Object.entries(overrides)) config[`${P}:${k}`] = v;
                 const r = await runStack(config, "dev");
                 assert.ok(r.error instanceof ConfigError, `expected a ConfigError, got ${r.error}`);
-                assert.deepStrictEqual((r.error as ConfigError).problems, problems);
+                assert.deepStrictEqual(r.error.problems, problems);
                 assert.strictEqual(r.error.message, `invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
                 assert.deepStrictEqual(r.resources, [], "no resource may be registered");
             });

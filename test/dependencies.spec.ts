@@ -11,7 +11,7 @@ const key = (r: RegisteredResource) => `${r.type}::${r.name}`;
 function named(r: RegisteredResource): string[] {
     const ns = r.inputs.metadata?.namespace;
     const out: string[] = [];
-    const ref = (kind: string, name: unknown) => name !== undefined && out.push(`${kind}/${ns}/${name}`);
+    const ref = (kind: string, name: string | undefined) => name !== undefined && out.push(`${kind}/${ns}/${name}`);
     const pod = r.inputs.spec?.template?.spec;
     if (pod) {
         ref("Service", r.inputs.spec.serviceName);

@@ -18,17 +18,18 @@ class FakeReplicaSet {
     gone = new Set<string>();
     run(script: string, env: Record<string, string>): string[] {
         const printed: string[] = [];
-        const rs = this;
+        const { gone, auths } = this;
+        const command = (host: string, cmd: K8sObject) => this.command(host, cmd);
         class Mongo {
             readonly host: string;
             constructor(uri: string) {
                 this.host = /^mongodb:\/\/([^/]+)\//.exec(uri)![1];
-                if (rs.gone.has(this.host)) throw new Error(`connect ECONNREFUSED ${this.host}`);
+                if (gone.has(this.host)) throw new Error(`connect ECONNREFUSED ${this.host}`);
             }
             getDB() {
                 return {
-                    auth: (u: string, p: string) => rs.auths.push([u, p]),
-                    runCommand: (cmd: Record<string, any>) => rs.command(this.host, cmd),
+                    auth: (u: string, p: string) => auths.push([u, p]),
+                    runCommand: (cmd: K8sObject) => command(this.host, cmd),
                 };
             }
         }
@@ -40,7 +41,7 @@ class FakeReplicaSet {
         const up = this.config!.members.filter((m) => !this.gone.has(m.host));
         return up.length > this.config!.members.length / 2 ? up[0].host : undefined;
     }
-    command(host: string, fromScript: Record<string, any>): Record<string, any> {
+    command(host: string, fromScript: K8sObject): K8sObject {
         // objects made in the script's realm: keep plain copies
         const cmd = JSON.parse(JSON.stringify(fromScript));
         const name = Object.keys(cmd)[0];
