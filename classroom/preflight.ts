@@ -59,7 +59,7 @@ export function requirePulumi(): void {
             "no Pulumi CLI on PATH: the classroom runs each student's stack through it.",
             "  install it: curl -fsSL https://get.pulumi.com | sh   (or see https://www.pulumi.com/docs/install/), then open a new shell;",
             "  or try the classroom on this machine's local cluster, with a Pulumi engine built here (Debian, root):",
-            "    npm run local -- up && npm run local -- classroom status --roster classroom/sample-roster.csv",
+            "    npm run local -- up && npm run local -- classroom up   (a class of two: sandbox/classroom-roster.csv)",
         ].join("\n"),
     );
 }
