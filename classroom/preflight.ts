@@ -173,7 +173,7 @@ function running(pid: number): boolean {
  * A lock whose process is gone from this host is stale: the classroom removes it itself
  * (class.ts, withStaleLockRecovery), so it is no reason to stop.
  */
-export function requireUnlocked(backend: string, stacks: string[]): void {
+export function requireUnlocked(backend: string, stacks: string[], project: string): void {
     const m = /^file:\/\/([^?]*)/.exec(backend);
     if (!m) return;
     const root = path.join(m[1] === "~" || m[1].startsWith("~/") ? os.homedir() + m[1].slice(1) : m[1], ".pulumi", "locks");
@@ -182,6 +182,9 @@ export function requireUnlocked(backend: string, stacks: string[]): void {
     for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
         const stack = path.basename(e.parentPath);
         if (!e.isFile() || !e.name.endsWith(".json") || !wanted.has(stack)) continue;
+        // locks/<org>/<project>/<stack>/<id>.json, or locks/<stack>/<id>.json (a backend of before projects)
+        const scope = path.dirname(e.parentPath);
+        if (scope !== root && path.basename(scope) !== project) continue;
         let lock: LockFile;
         try {
             lock = JSON.parse(fs.readFileSync(path.join(e.parentPath, e.name), "utf8")) as LockFile;
@@ -204,7 +207,8 @@ export function requirePulumiFor(workDir: string, stacks: string[]): void {
     requirePulumi();
     const backend = requireBackend();
     requirePassphrase(workDir, backend, stacks);
-    requireUnlocked(backend, stacks);
+    const project = (parseYaml(fs.readFileSync(path.join(workDir, "Pulumi.yaml"), "utf8")) as { name?: string } | null)?.name ?? "";
+    requireUnlocked(backend, stacks, project);
 }
 
 /** The kubeconfig files the client reads: KUBECONFIG's list, else ~/.kube/config. */

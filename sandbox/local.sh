@@ -137,8 +137,9 @@ classroom() {
   local command="${1:-}" extra=()
   case "$command" in
     up | preview | status | check | reset | destroy)
-      [[ " $* " == *" --roster "* || " $* " == *" -r "* ]] || extra+=(--roster "$ROSTER")
-      [[ " $* " == *" --base "* || " $* " == *" -b "* ]] || extra+=(--base local-class)
+      # (--roster x and --roster=x alike: an option given twice would take the last)
+      [[ " $* " == *" --roster"* || " $* " == *" -r"* ]] || extra+=(--roster "$ROSTER")
+      [[ " $* " == *" --base"* || " $* " == *" -b"* ]] || extra+=(--base local-class)
       ;;
     kubeconfig | help | --help | -h) ;;
     *) usage ;;

@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { main } from "../classroom/cli";
-import { opensSalt } from "../classroom/preflight";
+import { PreflightError, opensSalt, requireUnlocked } from "../classroom/preflight";
 import { REPO_ROOT } from "../tools/mock-runtime";
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "newcomer-"));
@@ -253,6 +253,23 @@ describe("a newcomer's failures: one message, exit 2, nothing touched (real comm
 
     it("the certificate case ran (openssl made the server's certificate)", function () {
         if (!badCert) this.skip();
+    });
+
+    it("a lock stops the class only when it is this project's stack and its run still goes (a dead one is resumed by class.ts)", () => {
+        const backend = path.join(TMP, "locks-state");
+        const lock = (project: string, stack: string, pid: number, host = os.hostname()) => {
+            const dir = path.join(backend, ".pulumi", "locks", "organization", project, stack);
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(path.join(dir, `${project}-${pid}.json`), JSON.stringify({ pid, username: "u", hostname: host, timestamp: "t" }));
+        };
+        lock("other-project", "student-ada", process.pid);
+        const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+        lock("state-labs", "student-ada", dead);
+        lock("state-labs", "student-bob", process.pid);
+        assert.doesNotThrow(() => requireUnlocked(`file://${backend}`, ["student-ada"], "state-labs"));
+        assert.throws(() => requireUnlocked(`file://${backend}`, ["student-ada", "student-bob"], "state-labs"), (e: Error) => e instanceof PreflightError && /stack student-bob is locked/.test(e.message));
+        lock("state-labs", "student-cy", 1, "another-host");
+        assert.throws(() => requireUnlocked(`file://${backend}`, ["student-cy"], "state-labs"), /u@another-host \(pid 1\)/);
     });
 
     it("the passphrase check reads salts as the CLI writes them: the right phrase opens one, others do not", () => {
