@@ -56,7 +56,7 @@ preflight_debian() {
     command -v "${cmd%%:*}" >/dev/null 2>&1 || missing+=("${cmd%%:*} (${cmd#*:})")
   done
   (( ${#missing[@]} == 0 )) ||
-    preflight_fail "missing Debian tools: ${missing[*]}; install them: apt-get install $(printf '%s\n' "${missing[@]}" | sed -E 's/.*\((.*)\)/\1/' | sort -u | tr '\n' ' ')"
+    preflight_fail "missing Debian tools: ${missing[*]}; install them: apt-get install $(printf '%s\n' "${missing[@]}" | sed -E 's/.*\((.*)\)/\1/' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 }
 
 # Free space where the toolchain lives. A cold build fills about 8 GB: Go's module cache
@@ -68,7 +68,7 @@ preflight_disk() {
   while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
   free_kb="$(df -Pk "$dir" | awk 'NR == 2 {print $4}')"
   (( free_kb / 1024 / 1024 >= want )) ||
-    preflight_fail "too little free disk for the build: $(( free_kb / 1024 / 1024 )) GB free on $dir ($PREFLIGHT_TOOLCHAIN_DIR), $want GB wanted (Go's caches, the binaries and the images: about 8 GB). Free some, or point LABS_TOOLCHAIN_DIR, GOMODCACHE and GOCACHE at a larger disk"
+    preflight_fail "too little free disk for the build: $(( free_kb / 1024 / 1024 )) GB free on $dir$([[ "$dir" == "$PREFLIGHT_TOOLCHAIN_DIR" ]] || echo " (for $PREFLIGHT_TOOLCHAIN_DIR)"), $want GB wanted (Go's caches, the binaries and the images: about 8 GB). Free some, or point LABS_TOOLCHAIN_DIR, GOMODCACHE and GOCACHE at a larger disk"
 }
 
 # The toolchains: built already, or what building them needs.

@@ -1,11 +1,12 @@
-// A newcomer's first steps, each run as the real command in a child process, in the environment
-// that breaks it: PATH without `pulumi`, no login, no passphrase or the wrong one, a stack
+// A newcomer's first steps, each run as the real command in the environment that breaks it: PATH without `pulumi`, no login, no passphrase or the wrong one, a stack
 // another run holds, KUBECONFIG at nothing, at an unknown context, at a closed port, at a
 // server that refuses the credentials or whose certificate is not the kubeconfig's CA, an
 // unknown stack name. Each must end in one message and exit 2, no stack trace, nothing run.
 // No Pulumi CLI, cluster or network needed: a fake `pulumi` on PATH records any call, and the
-// API servers are this process's own. The spawns start together in `before` (each costs a
-// ts-node start, about 1.5 s of CPU) and each case checks its own result.
+// API servers are this process's own. A child process costs a ts-node start (1.5 to 4 s of CPU,
+// most of it loading the SDK), so five cases run as children, one per kind of check (the CLI,
+// the passphrase, the cluster through `up` past every Pulumi check, the kubeconfig, render),
+// two at a time, and the rest through the CLI's main() in this process with only their env.
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -173,7 +174,7 @@ describe("a newcomer's failures: one message, exit 2, nothing touched (real comm
             // reset deletes data before its closing `up`: the CLI is checked first
             { name: "reset without a Pulumi CLI", start: () => inProcess(["reset", "--roster", ROSTER, "--only", "ada", "--lab", "workshop", "--yes"], {}), message: [/no Pulumi CLI on PATH/], inline: true },
             { name: "kubeconfig without a Pulumi CLI", start: () => inProcess(["kubeconfig", "ada"], {}), message: [/no Pulumi CLI on PATH/], inline: true },
-            { name: "up, not logged in", start: () => classroom(["up", "--roster", ROSTER], { PATH: WITH_PULUMI }), message: [/no Pulumi state backend: not logged in/, /pulumi login --local/] },
+            { name: "up, not logged in", start: () => inProcess(["up", "--roster", ROSTER], { PATH: WITH_PULUMI }), message: [/no Pulumi state backend: not logged in/, /pulumi login --local/], inline: true },
             { name: "up, no passphrase", start: () => inProcess(["up", "--roster", ROSTER], LOGGED_IN), message: [/PULUMI_CONFIG_PASSPHRASE is not set/], inline: true },
             {
                 name: "up, the wrong passphrase",
@@ -182,8 +183,8 @@ describe("a newcomer's failures: one message, exit 2, nothing touched (real comm
             },
             {
                 name: "up, a stack locked by a live run",
-                start: () => classroom(["up", "--roster", ROSTER], { ...ok, PULUMI_BACKEND_URL: `file://${LOCKED}` }),
-                message: [new RegExp(`stack student-ada is locked by another run: tutor@.* \\(pid ${process.pid}\\)`), /pulumi cancel --stack student-ada/],
+                start: () => inProcess(["up", "--roster", ROSTER], { ...ok, PULUMI_BACKEND_URL: `file://${LOCKED}` }),
+                message: [new RegExp(`stack student-ada is locked by another run: tutor@.* \\(pid ${process.pid}\\)`), /pulumi cancel --stack student-ada/], inline: true,
             },
             {
                 name: "up, the API server refusing connections",
@@ -194,19 +195,19 @@ describe("a newcomer's failures: one message, exit 2, nothing touched (real comm
             { name: "status, no KUBECONFIG and no ~/.kube/config", start: () => inProcess(["status", "--roster", ROSTER], {}), message: [/no kubeconfig: .*\.kube\/config does not exist and KUBECONFIG is unset/], inline: true },
             {
                 name: "check, an unknown context",
-                start: () => classroom(["check", "--roster", ROSTER], { KUBECONFIG: kubeconfig("unknown-context", "https://127.0.0.1:1", { context: "minikube" }) }),
-                message: [/unknown context "minikube"; its contexts: lab/, /kubectl config use-context/],
+                start: () => inProcess(["check", "--roster", ROSTER], { KUBECONFIG: kubeconfig("unknown-context", "https://127.0.0.1:1", { context: "minikube" }) }),
+                message: [/unknown context "minikube"; its contexts: lab/, /kubectl config use-context/], inline: true,
             },
             { name: "status, the API server refusing connections", start: () => inProcess(["status", "--roster", ROSTER], { KUBECONFIG: refused }), message: [/cannot reach the cluster: connection refused/, /context lab/], inline: true },
-            { name: "status, credentials refused", start: () => classroom(["status", "--roster", ROSTER], { KUBECONFIG: unauthorised }), message: [/unauthorised: the API server refused the credentials of user tutor/] },
+            { name: "status, credentials refused", start: () => inProcess(["status", "--roster", ROSTER], { KUBECONFIG: unauthorised }), message: [/unauthorised: the API server refused the credentials of user tutor/], inline: true },
             { name: "up, an unknown base stack", start: () => inProcess(["up", "--roster", ROSTER, "--base", "prod"], {}), message: [/--base prod: no stack file Pulumi\.prod\.yaml .*; expected one of dev, nfs/], inline: true },
             { name: "render, an unknown stack", start: () => run(["tools/render.ts", "--stack", "prod", "--out", path.join(TMP, "out")], {}), message: [/^render: --stack prod: there is no stack file Pulumi\.prod\.yaml .*; the stacks there are: dev, nfs/] },
         );
         if (badCert) {
             cases.push({
                 name: "status, a certificate no CA of the kubeconfig vouches for",
-                start: () => classroom(["status", "--roster", ROSTER], { KUBECONFIG: badCert }),
-                message: [/cannot reach the cluster: certificate: .*SELF_SIGNED/],
+                start: () => inProcess(["status", "--roster", ROSTER], { KUBECONFIG: badCert }),
+                message: [/cannot reach the cluster: certificate: .*SELF_SIGNED/], inline: true,
             });
         }
         // a few at a time: each is a node process of its own, and npm test runs two workers beside
