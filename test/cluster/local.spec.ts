@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/mock-runtime";
-import { BIN, projectCopy } from "./kube";
+import { BIN, projectCopy, until } from "./kube";
 
 const LOCAL_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-local-"));
 const CLUSTER = "state-labs-suite";
@@ -59,8 +59,13 @@ describe("npm run local: up, the classroom, down, up again; the repository untou
         assert.match(r.out, /the local cluster is already up/);
     });
 
-    it("the classroom runs on it with the sample roster: up, status, check, reset, destroy", () => {
+    it("the classroom runs on it with the sample roster: up, status, check, reset, destroy", async () => {
         ok("classroom", "up", "--only", "ada");
+        // healthy once every pod is Ready by its probes (up waits for the workloads, not for every probe)
+        await until("ada's labs healthy", () => {
+            const r = local("classroom", "status", "--only", "ada");
+            return r.code === 0 ? true : r.out.slice(-500);
+        }, 5000);
         const status = ok("classroom", "status", "--only", "ada");
         assert.match(status, /^ada +workshop +healthy /m);
         const check = ok("classroom", "check", "--only", "ada", "--lab", "workshop");
