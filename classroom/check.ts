@@ -222,7 +222,7 @@ interface CheckOptions extends RosterOptions {
 async function check(o: CheckOptions): Promise<number> {
     const students = selectStudents(o);
     const base = readBase(path.resolve(o.dir), o.base);
-    const op = operatorCluster();
+    const op = await operatorCluster();
     const labs = o.lab ? [o.lab] : [...LAB_IDS];
     const t0 = Date.now();
     const { value, interrupted } = await interruptible(async (signal) =>

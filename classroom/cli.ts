@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { ClassError } from "./class";
 import { EXIT } from "./common";
+import { PreflightError } from "./preflight";
 import { RosterError } from "./roster";
 import * as up from "./up";
 import * as preview from "./preview";
@@ -32,7 +33,9 @@ Examples:
   npm run classroom -- destroy --roster class.yaml --only ada --yes
 
 Exit status: 0 every student succeeded; 1 at least one failed (status, check: is not healthy,
-did not pass); 2 invalid invocation, roster or class config (nothing was touched); 130 interrupted.
+did not pass); 2 invalid invocation, roster, class config or environment (no Pulumi CLI, login,
+passphrase or reachable cluster: nothing was touched); 130 interrupted.
+--verbose (or DEBUG set) adds the stack trace to an unexpected error.
 Logs of each student's run: <dir>/.classroom/logs/student-<id>.<command>.log`,
         );
     for (const command of [up, preview, status, check, reset, destroy, kubeconfig]) command.register(program);
@@ -40,16 +43,19 @@ Logs of each student's run: <dir>/.classroom/logs/student-<id>.<command>.log`,
 }
 
 export async function main(argv: string[]): Promise<number> {
+    // --verbose anywhere on the line (a newcomer puts it after the command), not a command's option
+    const verbose = argv.includes("--verbose") || !!process.env.DEBUG;
     try {
-        await cli().parseAsync(argv);
+        await cli().parseAsync(argv.filter((a) => a !== "--verbose"));
         return Number(process.exitCode ?? EXIT.ok);
     } catch (e) {
         if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-        if (e instanceof RosterError || e instanceof ClassError) {
+        if (e instanceof RosterError || e instanceof ClassError || e instanceof PreflightError) {
             process.stderr.write(`classroom: ${e.message}\n`);
             return EXIT.usage;
         }
-        process.stderr.write(`classroom: ${e instanceof Error ? e.stack : String(e)}\n`);
+        const text = e instanceof Error ? (verbose ? e.stack ?? e.message : e.message) : String(e);
+        process.stderr.write(`classroom: ${text}${verbose ? "" : "\n(--verbose or DEBUG=1 shows where)"}\n`);
         return EXIT.failed;
     }
 }

@@ -4,6 +4,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { PassThrough } from "stream";
 import { LAB_IDS, LAB_LABEL, LabId, PREFIX_LABEL, STUDENT, StackNaming } from "../components/shared/naming";
+import { requireCluster } from "./preflight";
 
 export interface Cluster {
     kc: k8s.KubeConfig;
@@ -16,12 +17,12 @@ function clients(kc: k8s.KubeConfig): Cluster {
     return { kc, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
 }
 
-/** The operator's cluster: KUBECONFIG or ~/.kube/config, its current context (as kubectl and the Pulumi provider). */
-export function operatorCluster(): Cluster {
-    const kc = new k8s.KubeConfig();
-    kc.loadFromDefault();
-    if (!kc.getCurrentCluster()) throw new Error("no cluster in the current kubeconfig context (KUBECONFIG or ~/.kube/config)");
-    return clients(kc);
+/**
+ * The operator's cluster: KUBECONFIG or ~/.kube/config, its current context (as kubectl and the
+ * Pulumi provider), shown to answer first (preflight.ts: a PreflightError says what failed).
+ */
+export async function operatorCluster(): Promise<Cluster> {
+    return clients(await requireCluster());
 }
 
 /**

@@ -3,9 +3,10 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import * as path from "path";
 import { LAB_IDS, LabId } from "../components/shared/naming";
-import { ClassError, StackCommand, StudentResult, reservedIds, runClass } from "./class";
+import { ClassError, StackCommand, StudentResult, readBase, reservedIds, runClass } from "./class";
+import { requireCluster, requirePulumiFor } from "./preflight";
 import { Progress } from "./progress";
-import { ROSTER_FORMATS, Student, readRoster } from "./roster";
+import { ROSTER_FORMATS, Student, readRoster, stackName } from "./roster";
 
 /** The project the classroom deploys by default: this repository. */
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -110,6 +111,11 @@ export function table(results: StudentResult[]): string {
 
 /** `command` for each student with live progress, then the summary; the exit status. */
 export async function stackCommand(command: StackCommand, students: Student[], o: RosterOptions & { refresh?: boolean }): Promise<number> {
+    // the whole environment before any stack: a missing CLI, login, passphrase or cluster is one
+    // message and exit 2, not a failure per student
+    readBase(path.resolve(o.dir), o.base);
+    requirePulumiFor(path.resolve(o.dir), [...students.map((s) => stackName(s.id)), o.base]);
+    await requireCluster();
     const progress = new Progress(command, students.map((s) => s.id));
     const { value: results, interrupted } = await interruptible((signal) =>
         runClass(command, students, { workDir: path.resolve(o.dir), base: o.base, parallel: o.parallel, refresh: o.refresh, signal }, progress).finally(() => progress.stop()),

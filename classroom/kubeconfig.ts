@@ -4,12 +4,14 @@ import * as path from "path";
 import { MAX_PREFIX_LENGTH } from "../components/shared/naming";
 import { ClassError, existingStacks, workspace } from "./class";
 import { EXIT, dirOption } from "./common";
+import { requirePulumiFor } from "./preflight";
 import { isStudentId, stackName } from "./roster";
 
 async function kubeconfig(id: string, o: { dir: string }): Promise<number> {
     if (!isStudentId(id)) throw new ClassError([`"${id}" is not a student id (a DNS-1123 label of at most ${MAX_PREFIX_LENGTH} characters)`]);
-    const ws = await workspace(path.resolve(o.dir));
     const name = stackName(id);
+    requirePulumiFor(path.resolve(o.dir), [name]);
+    const ws = await workspace(path.resolve(o.dir));
     if (!(await existingStacks(ws)).has(name)) {
         process.stderr.write(`classroom: no stack ${name}; run: npm run classroom -- up --roster <file> --only ${id}\n`);
         return EXIT.failed;

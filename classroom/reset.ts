@@ -12,6 +12,8 @@ import { parseConfig } from "../stacks/config";
 import { ClassError, flatStudentConfig, readBase } from "./class";
 import { Cluster, errorText, labNamespaces, notFound, operatorCluster, waitFor } from "./cluster";
 import { EXIT, RosterOptions, labOption, rosterOptions, selectStudents, stackCommand } from "./common";
+import { requirePulumiFor } from "./preflight";
+import { stackName } from "./roster";
 
 /** What a lab's namespaces hold, as reset reads them. */
 export interface LabReading {
@@ -204,7 +206,9 @@ async function reset(o: ResetOptions): Promise<number> {
     const [student] = selectStudents(o);
     const base = readBase(path.resolve(o.dir), o.base);
     const config = parseConfig(flatStudentConfig(base, student.id));
-    const c = operatorCluster();
+    // the closing `up --refresh` needs Pulumi: check it before any data is deleted
+    requirePulumiFor(path.resolve(o.dir), [stackName(student.id)]);
+    const c = await operatorCluster();
     const namespaces = (await labNamespaces(c, student.id))[o.lab];
     if (!namespaces) {
         say(`student ${student.id} has no namespaces of lab ${o.lab} on the cluster; nothing to reset (run up)`);

@@ -226,7 +226,7 @@ interface StatusOptions extends RosterOptions {
 
 async function status(o: StatusOptions): Promise<number> {
     const students = selectStudents(o);
-    const cluster = operatorCluster();
+    const cluster = await operatorCluster();
     const round = async () => {
         const t0 = Date.now();
         const health = await classHealth(cluster, students, o.parallel);

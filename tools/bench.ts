@@ -3,6 +3,7 @@
 // Figures are printed, not asserted.
 import { gi, mi, totalFootprint } from "./footprint";
 import { StackRun, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
+import { runMain } from "./render";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -28,7 +29,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-});
+void runMain("bench", async () => (await main(), 0), process.argv).then((code) => process.exit(code));

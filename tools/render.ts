@@ -1,10 +1,11 @@
 // `npm run render -- --stack dev --out rendered/dev`: writes, as YAML, exactly the Kubernetes
 // objects the stack's program creates, by running it under Pulumi's mock runtime with the
 // stack's real config file. No Pulumi CLI, no cluster. Generated passwords are mock values.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { PreflightError, requireStackFile } from "../classroom/preflight";
 import { PROJECT } from "../stacks/config";
 import { JsonObject, REPO_ROOT, StackRun, isClusterScoped, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
 
@@ -49,9 +50,11 @@ async function main(argv: string[]): Promise<number> {
             if (!v.includes("=")) throw new InvalidArgumentError(`expected key=value, got "${v}"`);
             return [...acc, v];
         }, [] as string[])
+        .exitOverride()
         .parse(argv);
     const opts = cli.opts<{ stack: string; out: string; set: string[] }>();
     const out = path.resolve(opts.out || path.join(REPO_ROOT, "rendered", opts.stack));
+    requireStackFile(REPO_ROOT, opts.stack);
     const config = stackFileConfig(opts.stack);
     for (const kv of opts.set) {
         const [k, ...v] = kv.split("=");
@@ -73,6 +76,22 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
+/** Exit 2 and one line for a bad invocation (unknown stack, bad option); a stack trace only with --verbose or DEBUG. */
+export async function runMain(name: string, fn: (argv: string[]) => Promise<number>, argv: string[]): Promise<number> {
+    const verbose = argv.includes("--verbose") || !!process.env.DEBUG;
+    try {
+        return await fn(argv.filter((a) => a !== "--verbose"));
+    } catch (e) {
+        if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+        if (e instanceof PreflightError) {
+            console.error(`${name}: ${e.message}`);
+            return 2;
+        }
+        console.error(`${name}: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}`);
+        return 1;
+    }
+}
+
 if (require.main === module) {
-    void main(process.argv).then((code) => process.exit(code));
+    void runMain("render", main, process.argv).then((code) => process.exit(code));
 }

@@ -6,7 +6,8 @@
 #      then a class of three through `npm run classroom` (test/cluster/classroom.spec.ts), on
 #      kwok's fake nodes;
 #   3. real node: the dev stack's labs running on a kubelet + containerd node
-#      (test/cluster/node.spec.ts), then a check that teardown left the host as it was.
+#      (test/cluster/node.spec.ts, node-classroom.spec.ts), then `npm run local` end to end
+#      (test/cluster/local.spec.ts), then a check that teardown left the host as it was.
 #
 # Env: LABS_CLUSTER_NAME (default state-labs-suite), LABS_WAIT_SECONDS (per wait, default
 # 180), and those of sandbox/cluster/lib.sh and sandbox/engine/env.sh.
@@ -15,6 +16,14 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 NODE="$ROOT/sandbox/node"
 export LABS_CLUSTER_NAME="${LABS_CLUSTER_NAME:-state-labs-suite}"
+# Exit 2 before any build when this machine cannot run the suites (sandbox/preflight.sh).
+# shellcheck disable=SC2034  # read by preflight.sh
+PREFLIGHT_TOOL=cluster
+# shellcheck source=../preflight.sh
+source "$ROOT/sandbox/preflight.sh"
+preflight_root "the real node suite uses network namespaces, cgroups and iptables"
+preflight_no_cluster ""
+preflight_build node
 
 t0=$(date +%s)
 "$HERE/toolchain.sh"
@@ -48,6 +57,9 @@ suite "$HERE/up.sh" test/cluster/acceptance.spec.ts
 before="$(bash "$NODE/host-state.sh")"
 export LABS_NODE_DATA="$ENGINE_DIR/node-data"
 (cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/node" && suite "$NODE/up.sh" test/cluster/node.spec.ts test/cluster/node-classroom.spec.ts)
+# npm run local as a newcomer runs it (it starts and removes its own cluster): up, the classroom
+# on it, down, up again, a plain preview of dev, and the repository's git status untouched.
+(cd "$ROOT" && npx mocha --config .mocharc.cluster.json test/cluster/local.spec.ts)
 rm -rf "$LABS_NODE_DATA"
 after="$(bash "$NODE/host-state.sh")"
 if ! diff <(echo "$before") <(echo "$after") >"$ENGINE_DIR/host-state.diff"; then

@@ -2,7 +2,8 @@
 // with the labs that can run there, the images built here (sandbox/node/images.sh) selected
 // through the stack's own image keys, and the node's data directory. Nothing else changes.
 // Used by the real-node suite and by `npm run local`, which calls it as a command:
-//   ts-node sandbox/node/stack-file.ts <data dir>     (prints the stack file on stdout)
+//   ts-node sandbox/node/stack-file.ts <data dir> [--class-to <file>]
+// (prints the dev stack file on stdout; writes the classroom's base, nodeClassStackFile, to <file>)
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -33,11 +34,23 @@ export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()
     return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
 }
 
+/** Labs of the classroom's base on the node (`npm run local -- classroom`): a class of two beside the dev stack. */
+export const CLASS_LABS = ["workshop", "todo", "postgres-ha"];
+
+/** The classroom's base stack file on the node: the node's dev stack file, prefix `class`, CLASS_LABS. */
+export function nodeClassStackFile(dataDir: string, images: NodeImages = nodeImages()): string {
+    const doc = parse(nodeStackFile(dataDir, images)) as { config: Record<string, unknown> };
+    Object.assign(doc.config, { "state-labs:prefix": "class", "state-labs:labs": CLASS_LABS });
+    return `# The classroom's base on the real node (sandbox/node/stack-file.ts --class-to); do not edit.\n${stringify(doc)}`;
+}
+
 if (require.main === module) {
-    const [dataDir] = process.argv.slice(2);
-    if (!dataDir || !path.isAbsolute(dataDir)) {
-        console.error("usage: ts-node sandbox/node/stack-file.ts <absolute data directory>");
+    // one process for both files: `npm run local -- up` starts ts-node once
+    const [dataDir, flag, classFile] = process.argv.slice(2);
+    if (!dataDir || !path.isAbsolute(dataDir) || (flag !== undefined && (flag !== "--class-to" || !classFile))) {
+        console.error("usage: ts-node sandbox/node/stack-file.ts <absolute data directory> [--class-to <file>]");
         process.exit(2);
     }
+    if (classFile) fs.writeFileSync(classFile, nodeClassStackFile(dataDir));
     process.stdout.write(nodeStackFile(dataDir));
 }
