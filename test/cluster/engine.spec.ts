@@ -5,7 +5,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Applied, Obj, PulumiRun, getJson, inNamespaces, kubectl, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
+import { parse as parseYaml, stringify } from "yaml";
+import { Applied, Obj, PulumiRun, deleteKept, getJson, inNamespaces, kubectl, projectAt, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
 
 const STACKS = ["dev", "nfs"];
 const STEP_MS = 15 * 60 * 1000;
@@ -13,18 +14,23 @@ const STEP_MS = 15 * 60 * 1000;
 const WORK = projectCopy();
 const pulumi = (stack: string, ...args: string[]) => pulumiCli(WORK, stack, ...args);
 
-function must(stack: string, ...args: string[]): PulumiRun {
-    const r = pulumi(stack, ...args);
-    assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} --stack ${stack} failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+/** A pulumi command that must succeed, in `cwd` (a project directory). */
+function mustIn(cwd: string, stack: string, ...args: string[]): PulumiRun {
+    const r = pulumiCli(cwd, stack, ...args);
+    assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} --stack ${stack} in ${cwd} failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
     return r;
 }
+
+const must = (stack: string, ...args: string[]) => mustIn(WORK, stack, ...args);
 
 interface Step {
     op: string;
     urn: string;
+    /** The resource's state as planned: custom is false for a component (nothing in the cluster). */
+    newState?: { custom?: boolean };
 }
 
-/** The steps a preview plans, with each resource's type. */
+/** The steps a preview of the current program plans, with each resource's type. */
 function plannedSteps(stack: string): (Step & { type: string; name: string })[] {
     const r = must(stack, "preview", "--json");
     const steps: Step[] = JSON.parse(r.stdout).steps ?? [];
@@ -38,6 +44,8 @@ const DESTRUCTIVE = ["replace", "create-replacement", "delete-replaced", "delete
 const STORAGE = /^kubernetes:(apps\/v1:StatefulSet|core\/v1:PersistentVolume|core\/v1:PersistentVolumeClaim|core\/v1:Namespace)$/;
 
 const figures: string[] = [];
+/** Prints the figures gathered so far, once. */
+const printFigures = () => figures.splice(0).forEach((f) => console.log(`    figure: ${f}`));
 
 describe("engine: pulumi up of every stack against the local control plane", function () {
     this.timeout(STEP_MS * 2);
@@ -177,6 +185,69 @@ describe("engine: pulumi up of every stack against the local control plane", fun
 
     after(() => {
         pulumi("nfs", "destroy", "--yes", "--skip-preview");
-        for (const f of figures) console.log(`    figure: ${f}`);
+        printFigures();
+    });
+});
+
+/**
+ * The program as it was before the redesign: 825addc is the last commit before e75e89a, which
+ * moved scripts/ into classroom/, sandbox/ and tools/ and opened the refactoring of components/.
+ * Stacks deployed by it are what the redesigned program must take over.
+ */
+const BEFORE_REDESIGN = "825addc";
+/** A stack of its own: its prefix keeps its namespaces, PVs and StorageClasses apart from dev's and nfs's. */
+const UPGRADED = "premove";
+/** What holds a lab's data or its access (a Secret, a generated password): nothing of these may change when only the program does. */
+const HOLDS_DATA = /^kubernetes:(apps\/v1:StatefulSet|core\/v1:(PersistentVolume|PersistentVolumeClaim|Namespace|Secret))$|^random:/;
+
+describe("engine: a stack deployed by the program before the redesign, previewed with the current program", function () {
+    this.timeout(STEP_MS * 2);
+    let old: string | undefined;
+
+    before(() => {
+        old = projectAt(BEFORE_REDESIGN);
+        // The old program's own dev stack file (the keys it reads), under the stack's prefix.
+        const stackFile = parseYaml(fs.readFileSync(path.join(old, "Pulumi.dev.yaml"), "utf8"));
+        stackFile.config["state-labs:prefix"] = UPGRADED;
+        fs.writeFileSync(path.join(old, `Pulumi.${UPGRADED}.yaml`), stringify(stackFile));
+        mustIn(old, UPGRADED, "stack", "init", "--secrets-provider", "passphrase");
+        const up = mustIn(old, UPGRADED, "up", "--yes", "--skip-preview");
+        figures.push(`pulumi up ${UPGRADED} from empty with the program of ${BEFORE_REDESIGN}: ${up.seconds.toFixed(1)} s`);
+        // The same stack under the current program: its state is in the shared backend; its
+        // stack file carries, besides the config, the salt of its secrets (written by stack init).
+        fs.copyFileSync(path.join(old, `Pulumi.${UPGRADED}.yaml`), path.join(WORK, `Pulumi.${UPGRADED}.yaml`));
+    });
+
+    it("plans no replacement or deletion, changes nothing that holds data, and updates at most ConfigMaps", () => {
+        const t0 = Date.now();
+        const steps = plannedSteps(UPGRADED);
+        const seconds = (Date.now() - t0) / 1000;
+        const changed = steps.filter((s) => s.op !== "same");
+        const count: Record<string, number> = {};
+        for (const s of changed) count[`${s.op} ${s.type}`] = (count[`${s.op} ${s.type}`] ?? 0) + 1;
+        const updatedConfigMaps = changed.filter((s) => s.op === "update" && s.type === "kubernetes:core/v1:ConfigMap").map((s) => s.name);
+        figures.push(
+            `pulumi preview ${UPGRADED} (deployed by ${BEFORE_REDESIGN}) with the current program: ${seconds.toFixed(1)} s; ${steps.length} steps, ` +
+                `${steps.length - changed.length} same${Object.entries(count).map(([k, n]) => `, ${n} ${k}`).join("")}` +
+                `; ConfigMaps updated: ${updatedConfigMaps.length > 0 ? updatedConfigMaps.join(", ") : "none"}`,
+        );
+        const what = (list: typeof steps) => list.map((s) => `${s.op} ${s.type} ${s.name}`);
+        assert.deepStrictEqual(what(changed.filter((s) => DESTRUCTIVE.includes(s.op))), [], "replaced or deleted: a URN the old program used is gone (rename without an alias?) or an immutable field changed");
+        assert.deepStrictEqual(what(changed.filter((s) => HOLDS_DATA.test(s.type))), [], "a change to what holds data");
+        assert.deepStrictEqual(what(changed.filter((s) => s.op === "update" && s.type !== "kubernetes:core/v1:ConfigMap")), [], "updates other than a ConfigMap's");
+        // A new component creates nothing in the cluster (a refactoring may group resources under
+        // one, aliasing their old URNs); any other step is a change the upgrade would make.
+        assert.deepStrictEqual(what(changed.filter((s) => s.op !== "update" && !(s.op === "create" && s.newState?.custom === false))), [], "steps other than ConfigMap updates and new components");
+    });
+
+    after(() => {
+        if (old !== undefined) {
+            const down = pulumiCli(WORK, UPGRADED, "destroy", "--yes", "--skip-preview");
+            figures.push(`pulumi destroy ${UPGRADED}: ${down.seconds.toFixed(1)} s${down.code === 0 ? "" : " (failed)"}`);
+            pulumiCli(WORK, UPGRADED, "stack", "rm", "--yes");
+            // keepDataOnDestroy kept the namespaces holding claims, the claims and the PVs: later suites start without them
+            deleteKept(UPGRADED);
+        }
+        printFigures();
     });
 });

@@ -151,6 +151,13 @@ export function kubectlDown(applied: Applied, prefix: string): void {
     kubectl(["delete", "pv,storageclass", "-l", `state-labs.io/prefix=${prefix}`, "--wait=true"]);
 }
 
+/** What a destroy keeping data leaves of a prefix's stack (namespaces holding claims, claims, PVs), removed and waited until gone. */
+export function deleteKept(prefix: string): void {
+    const selector = `state-labs.io/prefix=${prefix}`;
+    ok(["delete", "namespace", "-l", selector, "--wait=true", "--timeout=300s"]);
+    ok(["delete", "pv,storageclass", "-l", selector, "--wait=true", "--timeout=300s"]);
+}
+
 /**
  * A copy of the project for the engine: `pulumi stack init` and `config set` write into stack
  * files. It goes in the engine's work dir (sandbox/engine/env.sh), which the suite and bench
@@ -161,6 +168,22 @@ export function projectCopy(): string {
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
         fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
     }
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+/**
+ * The project as it was at `commit` (the whole tree, `git archive`), for the engine: deploys
+ * what an older program made, in the engine's work dir as projectCopy. Fails, saying so, when
+ * the clone's history lacks the commit (a shallow clone).
+ */
+export function projectAt(commit: string): string {
+    const known = run("git", ["-C", REPO_ROOT, "cat-file", "-e", `${commit}^{commit}`]);
+    assert.strictEqual(known.code, 0, `commit ${commit} is not in the history of the clone at ${REPO_ROOT} (shallow? git fetch --unshallow): ${known.stderr.trim()}`);
+    const dir = fs.mkdtempSync(path.join(process.env.LABS_PULUMI_DIR ?? os.tmpdir(), `state-labs-${commit}-`));
+    const r = spawnSync("bash", ["-o", "pipefail", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "archive", REPO_ROOT, commit, dir], { encoding: "utf8" });
+    assert.strictEqual(r.status, 0, `git archive ${commit} into ${dir} failed: ${r.stderr}`);
+    // today's modules: the toolchain built the plugins today's package.json asks for
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
     return dir;
 }
