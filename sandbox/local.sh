@@ -8,7 +8,7 @@
 # The stack is `dev` in a local file backend under the toolchain cache, with the dev stack
 # file's config plus what this node needs (sandbox/node/stack-file.ts: the labs workshop, todo,
 # customer and postgres-ha, as MongoDB and Grafana have no Debian package; the images built
-# here; hostPathRoot $LOCAL_DIR/data), written to $LOCAL_DIR/Pulumi.dev.yaml and passed with
+# here, the workshop and customer backends included; hostPathRoot $LOCAL_DIR/data), written to $LOCAL_DIR/Pulumi.dev.yaml and passed with
 # --config-file: the repository is not written to.
 # `down` removes all of it: the cluster, the node, the stack's state and the lab data. It is a
 # sandbox; a cluster of yours is deployed with a plain `pulumi up`.
@@ -38,7 +38,12 @@ how_to_reach() {
       const out = JSON.parse(s);
       for (const [lab, o] of Object.entries(out.labs ?? {})) {
         console.log(`\n${lab}: namespaces ${o.namespaces.join(", ")}`);
-        for (const [name, e] of Object.entries(o.endpoints ?? {})) console.log(`  ${name.padEnd(10)} ${e.address}\n  ${"".padEnd(10)} ${e.portForward}`);
+        for (const [name, e] of Object.entries(o.endpoints ?? {})) {
+          console.log(`  ${name.padEnd(10)} ${e.address}\n  ${"".padEnd(10)} ${e.portForward}`);
+          // the apps: what to ask them once the port-forward runs
+          const route = { backend: "/items", "customer-backend": "/customers", catalog: "/movies", app: "/todos" }[name];
+          if (route) console.log(`  ${"".padEnd(10)} then: curl http://localhost:${e.address.split(":").pop()}${route}`);
+        }
       }
     });'
 }
