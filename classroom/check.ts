@@ -147,24 +147,26 @@ export const EXERCISES: Record<LabId, (x: Exercise) => Promise<string>> = {
             const r = await items!();
             return r.status === 200 && r.body.includes(marker);
         };
-        let through = "";
+        let posted = false; // an item went through the backend, so it must come back
+        let note = "";
         if (backend) {
             const post = await http(c, ns, backend, "backend", "http://127.0.0.1:8000/items", { name: marker });
-            if (post.status === 404 || post.status === 405) through = `; the backend answers but has no POST /items (${post.status})`;
+            if (post.status === 404 || post.status === 405) note = `; the backend answers but has no POST /items (${post.status})`;
             else if (post.status >= 300) fail(`the backend answers POST /items with ${post.status}: ${post.body.slice(0, 200)}`);
             else if (!(await listed())) fail("the backend does not list the item POSTed to it");
-            else through = " and an item POSTed to the backend";
+            else posted = true;
         }
+        const what = `a row${posted ? " and an item POSTed to the backend" : ""}`;
         try {
             return await withCheckTable(q, marker, async () => {
-                if (!config.workshop.persistence) return `database answers${backend ? " (through the backend too)" : ""}; on an emptyDir (workshopPersistence false), so no survival expected`;
+                if (!config.workshop.persistence) return `database answers${posted ? ", and the backend lists what it is given" : ""}; on an emptyDir (workshopPersistence false), so no survival expected${note}`;
                 await deleteAndWait(c, ns, "db-0");
                 if ((await q(`SELECT count(*) FROM ${TABLE} WHERE marker = '${marker}'`)) !== "1") fail("the row written before db-0 was deleted is gone: the data does not survive its pod");
-                if (through.startsWith(" and") && !(await eventually(listed))) fail("after db-0 was deleted the backend no longer lists the item POSTed to it");
-                return `a row${through} survived the deletion of db-0`;
+                if (posted && !(await eventually(listed))) fail("after db-0 was deleted the backend no longer lists the item POSTed to it");
+                return `${what} survived the deletion of db-0${note}`;
             });
         } finally {
-            if (through.startsWith(" and")) await q(`DELETE FROM items WHERE name = '${marker}'`).catch(() => undefined);
+            if (posted) await q(`DELETE FROM items WHERE name = '${marker}'`).catch(() => undefined);
         }
     },
     // 001: the app answers, and what it is given lands in its PostgreSQL.
