@@ -78,35 +78,96 @@ async function deleteAndWait(c: Cluster, ns: string, pod: string): Promise<void>
     await waitFor(`${pod} back and Ready`, async () => ((await podUid(c, ns, pod)) === uid ? "not recreated yet" : podReady(c, ns, pod)), 300_000);
 }
 
-/** An HTTP request from inside the app's own pod (its image has Python: it is a Flask app). */
+/**
+ * An HTTP client in bash alone (its /dev/tcp), for images without Python or curl: `bash -c
+ * BASH_HTTP_CLIENT bash URL [JSON]` prints the status, then the body. HTTP/1.0 with
+ * Connection: close, so the response ends where the server closes the connection.
+ */
+export const BASH_HTTP_CLIENT = [
+    "LC_ALL=C # Content-Length counts bytes",
+    'hostport=${1#http://}; path=/${hostport#*/}; hostport=${hostport%%/*}',
+    'exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || exit 7',
+    'if [ $# -gt 1 ]; then printf "POST %s HTTP/1.0\\r\\nConnection: close\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s" "$path" "${#2}" "$2" >&3',
+    'else printf "GET %s HTTP/1.0\\r\\nConnection: close\\r\\n\\r\\n" "$path" >&3; fi',
+    "resp=$(timeout 10 cat <&3) || exit 7",
+    "sep=$'\\r\\n\\r\\n'; head=${resp%%\"$sep\"*}; status=${head#* }",
+    'echo "${status%% *}"; printf "%s\\n" "${resp#*"$sep"}" | head -c 100000',
+].join("\n");
+
+/**
+ * An HTTP request from inside an app's own pod, with what its image has: Python (the Flask and
+ * FastAPI apps), else bash's /dev/tcp (the Java backend's image has no Python, nor curl).
+ */
 async function http(c: Cluster, ns: string, pod: string, container: string, url: string, json?: object): Promise<{ status: number; body: string }> {
-    const script = [
+    const python = [
         "import sys, urllib.request, urllib.error",
         "data = sys.argv[2].encode() if len(sys.argv) > 2 else None",
         "req = urllib.request.Request(sys.argv[1], data=data, headers={'Content-Type': 'application/json'})",
         "try:",
-        "    r = urllib.request.urlopen(req, timeout=10); print(r.status); print(r.read().decode()[:2000])",
+        "    r = urllib.request.urlopen(req, timeout=10); print(r.status); print(r.read().decode()[:100000])",
         "except urllib.error.HTTPError as e:",
         "    print(e.code)",
     ].join("\n");
-    const r = await exec(c, ns, pod, container, ["sh", "-c", 'exec "$(command -v python3 || command -v python)" "$@"', "python", "-c", script, url, ...(json ? [JSON.stringify(json)] : [])]);
+    const pick =
+        'py="$(command -v python3 || command -v python)"; [ -z "$py" ] || exec "$py" -c "$0" "$2" ${3:+"$3"}; ' +
+        'command -v bash >/dev/null || { echo "the image has neither Python nor bash to make a request with"; exit 127; }; exec bash -c "$1" bash "$2" ${3:+"$3"}';
+    const r = await exec(c, ns, pod, container, ["sh", "-c", pick, python, BASH_HTTP_CLIENT, url, ...(json ? [JSON.stringify(json)] : [])]);
     if (r.code !== 0) fail(`the app does not answer on ${url}: ${r.out.split("\n").pop()}`);
     const [status, ...body] = r.out.split("\n");
     return { status: Number(status), body: body.join("\n") };
 }
 
+/** The Ready pods of a Deployment, by its name (what `kubectl get pods` shows). */
+async function appPods(c: Cluster, ns: string, deployment: string): Promise<string[]> {
+    const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app.kubernetes.io/name=${deployment}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    if (pods.length === 0) fail(`no ${deployment} pod`);
+    const names = pods.map((p) => p.metadata!.name!);
+    await mustBeReady(c, ns, names);
+    return names;
+}
+
+/** Polls `f` until it returns true, up to `ms`; false if it never does (an app reconnecting after its database restarted). */
+async function eventually(f: () => Promise<boolean>, ms = 30_000): Promise<boolean> {
+    return waitFor("the app", async () => ((await f().catch(() => false)) ? true : "not yet"), ms, 1000).then(
+        () => true,
+        () => false,
+    );
+}
+
 /** The seeds' exercises, one per lab; each returns why it passed, or throws why it failed. */
 export const EXERCISES: Record<LabId, (x: Exercise) => Promise<string>> = {
-    // 000: a row written to the database survives the deletion of its pod (on the claim).
+    // 000: a row written to the database survives the deletion of its pod (on the claim); with
+    // the backend configured, an item POSTed to it is listed back before and after.
     async workshop({ c, ns: [ns], config, marker }) {
         await mustBeReady(c, ns, ["db-0"]);
         const q = (sql: string) => psql(c, ns, "db-0", "postgres", "postgres", sql);
-        return withCheckTable(q, marker, async () => {
-            if (!config.workshop.persistence) return "database answers; on an emptyDir (workshopPersistence false), so no survival expected";
-            await deleteAndWait(c, ns, "db-0");
-            if ((await q(`SELECT count(*) FROM ${TABLE} WHERE marker = '${marker}'`)) !== "1") fail("the row written before db-0 was deleted is gone: the data does not survive its pod");
-            return "a row survived the deletion of db-0";
-        });
+        const backend = config.workshop.backendImage ? (await appPods(c, ns, "backend"))[0] : undefined;
+        const items = backend ? () => http(c, ns, backend, "backend", "http://127.0.0.1:8000/items") : undefined;
+        const listed = async () => {
+            const r = await items!();
+            return r.status === 200 && r.body.includes(marker);
+        };
+        let posted = false; // an item went through the backend, so it must come back
+        let note = "";
+        if (backend) {
+            const post = await http(c, ns, backend, "backend", "http://127.0.0.1:8000/items", { name: marker });
+            if (post.status === 404 || post.status === 405) note = `; the backend answers but has no POST /items (${post.status})`;
+            else if (post.status >= 300) fail(`the backend answers POST /items with ${post.status}: ${post.body.slice(0, 200)}`);
+            else if (!(await listed())) fail("the backend does not list the item POSTed to it");
+            else posted = true;
+        }
+        const what = `a row${posted ? " and an item POSTed to the backend" : ""}`;
+        try {
+            return await withCheckTable(q, marker, async () => {
+                if (!config.workshop.persistence) return `database answers${posted ? ", and the backend lists what it is given" : ""}; on an emptyDir (workshopPersistence false), so no survival expected${note}`;
+                await deleteAndWait(c, ns, "db-0");
+                if ((await q(`SELECT count(*) FROM ${TABLE} WHERE marker = '${marker}'`)) !== "1") fail("the row written before db-0 was deleted is gone: the data does not survive its pod");
+                if (posted && !(await eventually(listed))) fail("after db-0 was deleted the backend no longer lists the item POSTed to it");
+                return `${what} survived the deletion of db-0${note}`;
+            });
+        } finally {
+            if (posted) await q(`DELETE FROM items WHERE name = '${marker}'`).catch(() => undefined);
+        }
     },
     // 001: the app answers, and what it is given lands in its PostgreSQL.
     async todo({ c, ns, marker }) {
@@ -144,14 +205,31 @@ export const EXERCISES: Record<LabId, (x: Exercise) => Promise<string>> = {
         if (missing.length) fail(`not healthy members of the replica set: ${missing.join(", ")}`);
         return `primary ${primaries[0].name.split(".")[0]}, ${status.length} members healthy`;
     },
-    // 003: the database on its hostPath/NFS volume answers with its Secret's password and keeps what it is given.
-    async customer({ c, ns: [ns], marker }) {
+    // 003: the database on its hostPath/NFS volume answers with its Secret's password and keeps
+    // what it is given; with the backend configured, a customer inserted through it is listed by
+    // every replica (they share the one database).
+    async customer({ c, ns: [ns], config, marker }) {
         await mustBeReady(c, ns, ["customer-db-0"]);
         const q = (sql: string) => psql(c, ns, "customer-db-0", "root", "customer", sql);
-        return withCheckTable(q, marker, async () => {
+        const checked = await withCheckTable(q, marker, async () => {
             if ((await q(`SELECT count(*) FROM ${TABLE} WHERE marker = '${marker}'`)) !== "1") fail("a row written is not read back");
             return "the database answers with its Secret's password and stores a row";
         });
+        if (!config.customer.backendImage) return checked;
+        const backends = await appPods(c, ns, "customer-backend");
+        const url = "http://127.0.0.1:8080/customers";
+        const post = await http(c, ns, backends[0], "customer-backend", url, { name: marker });
+        if (post.status === 404 || post.status === 405) return `${checked}; the backend answers but has no POST /customers (${post.status})`;
+        try {
+            if (post.status >= 300) fail(`the backend answers POST /customers with ${post.status}: ${post.body.slice(0, 200)}`);
+            for (const pod of backends) {
+                const list = await http(c, ns, pod, "customer-backend", url);
+                if (list.status !== 200 || !list.body.includes(marker)) fail(`${pod} does not list the customer inserted through ${backends[0]} (${list.status})`);
+            }
+        } finally {
+            await q(`DELETE FROM customers WHERE name = '${marker}'`).catch(() => undefined);
+        }
+        return `${checked}; a customer inserted through the backend is listed by its ${backends.length} replica(s)`;
     },
     // 004: every standby streams from the primary and reads what it wrote.
     async "postgres-ha"({ c, ns: [ns], config, marker }) {

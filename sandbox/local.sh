@@ -10,8 +10,8 @@
 # The repository is never written to. Pulumi runs in a copy of the project, $LOCAL_DIR/project
 # (the program's sources, refreshed on every `up`), whose Pulumi.dev.yaml is the dev stack file
 # with what this node needs (sandbox/node/stack-file.ts: the labs workshop, todo, customer and
-# postgres-ha, as MongoDB and Grafana have no Debian package; the images built here;
-# hostPathRoot $LOCAL_DIR/data). Why a copy: `pulumi stack select --create` with a passphrase
+# postgres-ha, as MongoDB and Grafana have no Debian package; the images built here,
+# the workshop and customer backends included; hostPathRoot $LOCAL_DIR/data). Why a copy: `pulumi stack select --create` with a passphrase
 # writes the stack's `encryptionsalt` into Pulumi.<stack>.yaml of the directory it runs in; in
 # the repository that line broke the next `up` after a `down`, and any plain `pulumi up` of dev.
 # State: a file backend in $LOCAL_DIR/pulumi (sandbox/engine/env.sh).
@@ -86,7 +86,12 @@ how_to_reach() {
       const out = JSON.parse(s);
       for (const [lab, o] of Object.entries(out.labs ?? {})) {
         console.log(`\n${lab}: namespaces ${o.namespaces.join(", ")}`);
-        for (const [name, e] of Object.entries(o.endpoints ?? {})) console.log(`  ${name.padEnd(10)} ${e.address}\n  ${"".padEnd(10)} ${e.portForward}`);
+        for (const [name, e] of Object.entries(o.endpoints ?? {})) {
+          console.log(`  ${name.padEnd(10)} ${e.address}\n  ${"".padEnd(10)} ${e.portForward}`);
+          // the apps: what to ask them once the port-forward runs
+          const route = { backend: "/items", "customer-backend": "/customers", catalog: "/movies", app: "/todos" }[name];
+          if (route) console.log(`  ${"".padEnd(10)} then: curl http://localhost:${e.address.split(":").pop()}${route}`);
+        }
       }
     });'
 }

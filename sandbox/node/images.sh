@@ -8,12 +8,22 @@
 #             (sandbox/node/images/postgres/)
 #   busybox   /bin/busybox of busybox-static and its applets (sandbox/node/images/busybox/)
 #   todo      the lab 001 Flask todo app on Debian's python3-flask* (sandbox/node/images/todo/)
+#   workshop  the lab 000 FastAPI backend on Debian's python3-fastapi, -uvicorn, -sqlalchemy,
+#             -psycopg2 (sandbox/node/images/workshop/)
+#   customer  the lab 003 Java backend on Debian's openjdk-17-jre-headless and
+#             libpostgresql-jdbc-java, compiled by the machine's javac (sandbox/node/images/customer/)
+#   catalog   the lab 002 movie catalog on Debian's python3-flask and python3-pymongo
+#             (sandbox/node/images/catalog/)
 #   pause     the pod sandbox: Kubernetes' build/pause/linux/pause.c compiled statically
+#
+# The three course apps run their own unit tests inside their root filesystem (the image's
+# packages, no network) before they are archived: a failing test fails the build. They run as
+# uid/gid 10001 (user `app`).
 #
 # Produces, in $LABS_TOOLCHAIN_DIR/images (default ~/.cache/state-labs/toolchain/images):
 #   <key>.tar   one OCI archive per image, named by annotations io.containerd.image.name
 #               (the full reference) and org.opencontainers.image.ref.name (the tag)
-#   refs.json   {"postgres": ref, "busybox": ref, "todo": ref, "pause": ref}
+#   refs.json   {"<key>": ref, ...} for every key above
 #   logs/       the full log of each build;  stamps/  what each archive was built from
 #
 # Usage: sandbox/node/images.sh [KEY...]     (default: every image; must run as root)
@@ -37,15 +47,20 @@ SUITE="bookworm"
 PG_MAJOR="15"               # Debian's postgresql-$PG_MAJOR
 BUSYBOX_VERSION="1.35"      # checked against the busybox-static .deb
 TODO_VERSION="1"            # bump when sandbox/node/images/todo/app.py changes its API
+APPS_VERSION="1"            # the same for workshop, customer and catalog (their API)
+APP_UID="10001"             # the course apps' user and group, not root
 PAUSE_VERSION="3.10.2"      # checked against TAG in build/pause/Makefile of the module below
 PAUSE_SOURCE="k8s.io/kubernetes@v1.36.3"   # as K8S_VERSION in sandbox/cluster/toolchain.sh
 declare -A IMAGE_REF=(
   [postgres]="$REGISTRY/postgres:$PG_MAJOR-$SUITE"
   [busybox]="$REGISTRY/busybox:$BUSYBOX_VERSION-$SUITE"
   [todo]="$REGISTRY/todo-flask:$TODO_VERSION-$SUITE"
+  [workshop]="$REGISTRY/workshop-backend:$APPS_VERSION-$SUITE"
+  [customer]="$REGISTRY/customer-backend:$APPS_VERSION-$SUITE"
+  [catalog]="$REGISTRY/movie-catalog:$APPS_VERSION-$SUITE"
   [pause]="$REGISTRY/pause:$PAUSE_VERSION"
 )
-IMAGE_KEYS=(postgres busybox todo pause)   # build order
+IMAGE_KEYS=(postgres busybox todo workshop customer catalog pause)   # build order
 # Bump when the build recipe changes in a way the hashed files do not show.
 RECIPE_REV="1"
 
@@ -90,6 +105,7 @@ ensure_debs() {
   command -v flock >/dev/null && command -v findmnt >/dev/null || missing+=(util-linux)
   command -v gzip >/dev/null || missing+=(gzip)
   command -v tar >/dev/null || missing+=(tar)
+  command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)   # compiles the customer backend
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]} (log: $LOG_DIR/apt.log)"
   export DEBIAN_FRONTEND=noninteractive
@@ -327,6 +343,101 @@ build_todo() {
     --config.label "org.opencontainers.image.description=Lab 001 Flask todo app (Flask, Flask-SQLAlchemy, Flask-Migrate from Debian $SUITE); no migrations shipped"
 }
 
+# The course apps: a Debian root filesystem with the app's packages, /app holding its source
+# (root-owned, read-only to the app) and the user `app` (uid/gid $APP_UID) it runs as.
+# shellcheck disable=SC2016  # the hooks' $1 is mmdebstrap's (the root directory)
+app_rootfs() { # rootdir packages [mmdebstrap-options...]
+  local root="$1" packages="$2"; shift 2
+  debian_rootfs "$root" --include="$packages" "$@" \
+    --customize-hook="chroot \"\$1\" groupadd --gid $APP_UID app && chroot \"\$1\" useradd --uid $APP_UID --gid $APP_UID --no-create-home --home-dir /app --shell /usr/sbin/nologin app" \
+    --customize-hook='install -d -m 0755 "$1/app"'
+}
+
+# Runs an app's unit tests in its root filesystem as its user, from a copy of the recipe that is
+# removed again, so that no test file ships.
+app_tests() { # key rootdir command...
+  local key="$1" root="$2"; shift 2
+  rm -rf "$root/tmp/tests" && cp -r "$RECIPE_DIR/$key" "$root/tmp/tests" && chown -R "$APP_UID:$APP_UID" "$root/tmp/tests"
+  chroot --userspec="$APP_UID:$APP_UID" "$root" env -i PATH="$PATH_DEFAULT" HOME=/tmp/tests LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 sh -c 'cd /tmp/tests && exec "$@"' sh "$@"
+  rm -rf "$root/tmp/tests"
+}
+
+build_workshop() {
+  local dir="$WORK/workshop" root
+  root="$dir/rootfs"
+  mkdir -p "$dir"
+  app_rootfs "$root" python3-fastapi,python3-uvicorn,python3-sqlalchemy,python3-psycopg2
+  install -m 0644 "$RECIPE_DIR/workshop/app.py" "$root/app/app.py"
+  app_tests workshop "$root" python3 -m unittest -v test_app
+  layer_of "$root" "$dir/layer.tar"
+  oci_archive workshop "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + python3-fastapi, -uvicorn, -sqlalchemy, -psycopg2 + app.py (sandbox/node/images.sh)" \
+    --config.user "$APP_UID:$APP_UID" \
+    --config.workingdir /app \
+    --config.cmd python3 --config.cmd -m --config.cmd uvicorn --config.cmd app:app \
+    --config.cmd --host=0.0.0.0 --config.cmd --port=8000 \
+    --config.env "PATH=$PATH_DEFAULT" \
+    --config.env "LANG=C.UTF-8" \
+    --config.env "PYTHONUNBUFFERED=1" \
+    --config.env "PYTHONDONTWRITEBYTECODE=1" \
+    --config.exposedports 8000/tcp \
+    --config.label "org.opencontainers.image.description=Lab 000 workshop backend: FastAPI items in PostgreSQL (FastAPI, uvicorn, SQLAlchemy, psycopg2 from Debian $SUITE)"
+}
+
+build_customer() {
+  local dir="$WORK/customer" root classes
+  root="$dir/rootfs" classes="$dir/classes"
+  mkdir -p "$dir" "$classes"
+  # the JRE's postinst links its manual pages into man1, which path-exclude never creates
+  # shellcheck disable=SC2016  # the hook's $1 is mmdebstrap's (the root directory)
+  app_rootfs "$root" openjdk-17-jre-headless,libpostgresql-jdbc-java \
+    --essential-hook='mkdir -p "$1/usr/share/man/man1"'
+  # compiled here, for the image's Java 17; the tests only to the side, never into /app
+  javac --release 17 -Xlint:all -Werror -d "$root/app" "$RECIPE_DIR/customer/CustomerBackend.java"
+  javac --release 17 -cp "$root/app" -d "$classes" "$RECIPE_DIR/customer/CustomerBackendTest.java"
+  cp "$classes"/*.class "$root/tmp/"
+  chmod 0644 "$root"/app/*.class "$root"/tmp/*.class
+  # the image's JRE and class path, the driver included (--driver). The JVM needs /proc (the
+  # loader finds libjli.so from /proc/self/exe); the cleanup trap unmounts it if this fails.
+  mount -t proc proc "$root/proc"
+  chroot --userspec="$APP_UID:$APP_UID" "$root" env -i PATH="$PATH_DEFAULT" \
+    java -cp /app:/tmp:/usr/share/java/postgresql.jar CustomerBackendTest --driver
+  umount "$root/proc"
+  rm -f "$root"/tmp/*.class
+  layer_of "$root" "$dir/layer.tar"
+  oci_archive customer "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + openjdk-17-jre-headless, libpostgresql-jdbc-java + CustomerBackend.java (sandbox/node/images.sh)" \
+    --config.user "$APP_UID:$APP_UID" \
+    --config.workingdir /app \
+    --config.cmd java \
+    --config.cmd -XX:+UseSerialGC --config.cmd -XX:MaxRAMPercentage=50 --config.cmd -XX:TieredStopAtLevel=1 \
+    --config.cmd -cp --config.cmd /app:/usr/share/java/postgresql.jar --config.cmd CustomerBackend \
+    --config.env "PATH=$PATH_DEFAULT" \
+    --config.env "LANG=C.UTF-8" \
+    --config.exposedports 8080/tcp \
+    --config.label "org.opencontainers.image.description=Lab 003 customer backend: Java 17 (com.sun.net.httpserver, PostgreSQL JDBC), customers in PostgreSQL (openjdk-17-jre-headless, libpostgresql-jdbc-java from Debian $SUITE)"
+}
+
+build_catalog() {
+  local dir="$WORK/catalog" root
+  root="$dir/rootfs"
+  mkdir -p "$dir"
+  app_rootfs "$root" python3-flask,python3-pymongo
+  install -m 0644 "$RECIPE_DIR/catalog/app.py" "$root/app/app.py"
+  app_tests catalog "$root" python3 -m unittest -v test_app
+  chroot "$root" python3 -c 'import pymongo; print("pymongo", pymongo.version)'
+  layer_of "$root" "$dir/layer.tar"
+  oci_archive catalog "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + python3-flask, python3-pymongo + app.py (sandbox/node/images.sh)" \
+    --config.user "$APP_UID:$APP_UID" \
+    --config.workingdir /app \
+    --config.cmd flask --config.cmd run --config.cmd --host=0.0.0.0 --config.cmd --port=8080 \
+    --config.env "PATH=$PATH_DEFAULT" \
+    --config.env "FLASK_APP=app.py" \
+    --config.env "LANG=C.UTF-8" \
+    --config.env "PYTHONUNBUFFERED=1" \
+    --config.env "PYTHONDONTWRITEBYTECODE=1" \
+    --config.exposedports 8080/tcp \
+    --config.label "org.opencontainers.image.description=Lab 002 movie catalog: Flask, movies in MongoDB through MONGO_URI (Flask, PyMongo from Debian $SUITE)"
+}
+
 build_pause() {
   local dir="$WORK/pause" root moddir src makefile tag
   root="$dir/rootfs"
@@ -374,9 +485,8 @@ for key in "${SELECTED[@]}"; do
   log "built $key in $((SECONDS - t0))s"
 done
 
-jq -n --arg postgres "${IMAGE_REF[postgres]}" --arg busybox "${IMAGE_REF[busybox]}" \
-  --arg todo "${IMAGE_REF[todo]}" --arg pause "${IMAGE_REF[pause]}" \
-  '{postgres: $postgres, busybox: $busybox, todo: $todo, pause: $pause}' >"$IMAGES_DIR/refs.json.tmp"
+for key in "${IMAGE_KEYS[@]}"; do printf '%s\t%s\n' "$key" "${IMAGE_REF[$key]}"; done |
+  jq -R -n '[inputs | split("\t") | {key: .[0], value: .[1]}] | from_entries' >"$IMAGES_DIR/refs.json.tmp"
 mv -f "$IMAGES_DIR/refs.json.tmp" "$IMAGES_DIR/refs.json"
 
 echo

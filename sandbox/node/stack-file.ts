@@ -1,6 +1,7 @@
 // The dev stack's config as it runs on the real node (sandbox/node/up.sh): the dev stack file
 // with the labs that can run there, the images built here (sandbox/node/images.sh) selected
-// through the stack's own image keys, and the node's data directory. Nothing else changes.
+// through the stack's own image keys (the course apps' too, so workshop and customer run whole),
+// and the node's data directory. Nothing else changes.
 // Used by the real-node suite and by `npm run local`, which calls it as a command:
 //   ts-node sandbox/node/stack-file.ts <data dir> [--class-to <file>]
 // (prints the dev stack file on stdout; writes the classroom's base, nodeClassStackFile, to <file>)
@@ -14,7 +15,11 @@ const REPO_ROOT = path.resolve(__dirname, "../..");
 /** Labs whose every image exists here: MongoDB and Grafana have no Debian package. */
 export const NODE_LABS = ["workshop", "todo", "customer", "postgres-ha"];
 
-export type NodeImages = Record<"postgres" | "busybox" | "todo" | "pause", string>;
+/** sandbox/node/images.sh's keys; workshop, customer and catalog are the course apps. */
+export type NodeImages = Record<"postgres" | "busybox" | "todo" | "workshop" | "customer" | "catalog" | "pause", string>;
+
+/** The user the course apps' images run as (APP_UID in sandbox/node/images.sh): no security context names it. */
+export const APP_IMAGE_UID = 10001;
 
 export function nodeImages(): NodeImages {
     const toolchain = process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain");
@@ -30,6 +35,9 @@ export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()
         "state-labs:postgresImage": images.postgres,
         "state-labs:volumePermissionsImage": images.busybox,
         "state-labs:todoAppImage": images.todo,
+        "state-labs:workshopBackendImage": images.workshop,
+        "state-labs:customerBackendImage": images.customer,
+        // movies is not among NODE_LABS (no MongoDB here): its catalog image is set where it runs
     });
     return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
 }

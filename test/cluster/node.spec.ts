@@ -1,12 +1,16 @@
 // The real-node suite (part of `npm run test:cluster`): the dev stack deployed by the real
 // engine onto a real kubelet + containerd + runc node (sandbox/node/up.sh), with images built
 // here from Debian packages, and every lab that can run here checked through the apps
-// themselves: psql in the pods, HTTP to the app. sandbox/cluster/test.sh starts the node,
+// themselves: psql in the pods, HTTP to the todo app and to the workshop and customer backends. sandbox/cluster/test.sh starts the node,
 // sources sandbox/engine/env.sh and sets KUBECONFIG and LABS_NODE_DATA.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { nodeImages, nodeStackFile } from "../../sandbox/node/stack-file";
+import { EXERCISES } from "../../classroom/check";
+import { flatStudentConfig, readBase } from "../../classroom/class";
+import { operatorCluster, studentCluster } from "../../classroom/cluster";
+import { parseConfig } from "../../stacks/config";
+import { APP_IMAGE_UID, nodeImages, nodeStackFile } from "../../sandbox/node/stack-file";
 import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, until } from "./kube";
 
 const STACK = "dev";
@@ -29,6 +33,12 @@ const DATABASES = [
     { ns: NS.customer, pod: "customer-db-0", user: "root", db: "customer", secret: ["db-pass", "password"] },
     { ns: NS.ha, pod: "postgres-sts-0", user: "labuser", db: "database", secret: ["database-secret", "postgres-pass"] },
 ];
+
+/** The course apps, by their Services' DNS names. */
+const URL = {
+    items: `http://backend.${NS.workshop}.svc.cluster.local:8000/items`,
+    customers: `http://customer-backend.${NS.customer}.svc.cluster.local:8080/customers`,
+};
 
 const WORK = projectCopy();
 // The dev stack file with the labs that can run on this node and the images built here.
@@ -113,6 +123,26 @@ function httpFrom(ns: string, pod: string, url: string, json?: object): { code: 
     return exec(ns, pod, pod, ["python3", "-c", script, url, ...(json ? [JSON.stringify(json)] : [])]);
 }
 
+/** GET of an app's JSON list from a client pod, parsed; undefined while it does not answer with one. */
+function listFrom(ns: string, client: string, url: string): Obj[] | undefined {
+    const r = httpFrom(ns, client, url);
+    try {
+        return r.code === 0 ? (JSON.parse(r.out) as Obj[]) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+/** Waits until the app at `url` lists what `want` accepts (it may be reconnecting to a restarted database). */
+async function lists(ns: string, client: string, url: string, what: string, want: (rows: Obj[]) => boolean): Promise<Obj[]> {
+    let rows: Obj[] | undefined;
+    await until(what, () => {
+        rows = listFrom(ns, client, url);
+        return rows !== undefined && want(rows) ? true : rows ? JSON.stringify(rows).slice(0, 300) : httpFrom(ns, client, url).out.slice(-300);
+    });
+    return rows!;
+}
+const names = (rows: Obj[]) => rows.map((r) => r.name as string);
+
 describe("real node: the dev stack's labs running on kubelet + containerd + runc", function () {
     this.timeout(30 * 60 * 1000);
 
@@ -126,12 +156,12 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
             return pods.length > 0 && notReady.length === 0 ? true : notReady.map((p) => `${p.metadata.name}:${p.status.phase}`).join(",");
         });
         figures.push(`pulumi up from empty to every real pod Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        figures.push(`memory of the node with workshop, todo, customer and postgres-ha running: ${nodeMemory()}`);
+        figures.push(`memory of the node with workshop, todo, customer and postgres-ha running (both backends too): ${nodeMemory()}`);
     });
 
     it("runs every pod Ready by its real probes, every claim Bound to the stack's PV, data directories owned by uid 999", () => {
         const pods = allPods();
-        assert.strictEqual(pods.length, 7, pods.map((p) => p.metadata.name).join(","));
+        assert.strictEqual(pods.length, 9, pods.map((p) => p.metadata.name).join(","));
         for (const p of pods) {
             assert.strictEqual(p.status.phase, "Running", `${p.metadata.name}`);
             assert.strictEqual(p.spec.nodeName, `${process.env.LABS_CLUSTER_NAME}-node`, `${p.metadata.name} on the real node`);
@@ -151,10 +181,13 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         }
     });
 
-    it("runs containers as the users their security context says", () => {
+    it("runs containers as the users their security context says, the course apps as their image's non-root user", () => {
+        const appImages = [IMAGES.workshop, IMAGES.customer];
         for (const p of allPods()) {
             for (const c of p.spec.containers) {
-                const want = c.securityContext?.runAsUser ?? p.spec.securityContext?.runAsUser ?? 0;
+                // the labs leave the apps' user to the image (a student's may be any): ours is not root
+                const fromImage = appImages.includes(c.image) ? APP_IMAGE_UID : 0;
+                const want = c.securityContext?.runAsUser ?? p.spec.securityContext?.runAsUser ?? fromImage;
                 const id = exec(p.metadata.namespace, p.metadata.name, c.name, ["id", "-u"]);
                 assert.strictEqual(id.out, String(want), `${p.metadata.name}/${c.name}`);
             }
@@ -173,24 +206,36 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         }
     });
 
-    it("workshop: a row survives pod deletion on the claim, not on an emptyDir, and the claim's data comes back", async () => {
+    it("workshop: a row and an item POSTed to the backend survive pod deletion on the claim, not on an emptyDir, and the claim's data comes back", async () => {
         const q = (s: string) => sql(NS.workshop, "db-0", "postgres", "postgres", s);
+        const client = await clientPod(NS.workshop);
+        const post = httpFrom(NS.workshop, client, URL.items, { name: "kept on the claim" });
+        assert.strictEqual(post.code, 0, post.out);
+        assert.deepStrictEqual(names(await lists(NS.workshop, client, URL.items, "the backend lists the item", (r) => r.length === 1)), ["kept on the claim"]);
+        assert.strictEqual(q("SELECT name FROM items"), "kept on the claim", "the backend stores in the lab's PostgreSQL");
         q("CREATE TABLE IF NOT EXISTS notes (t text); INSERT INTO notes VALUES ('kept on the claim')");
         await deletePodAndWait(NS.workshop, "db-0");
         assert.strictEqual(q("SELECT t FROM notes"), "kept on the claim");
+        await lists(NS.workshop, client, URL.items, "the backend lists the item after db-0 was deleted", (r) => names(r).includes("kept on the claim"));
 
         must("config", "set", "state-labs:workshopPersistence", "false");
         up("workshop on an emptyDir");
         await until("db-0 Ready on its emptyDir", () => (getJson(["pod", "db-0", "-n", NS.workshop]).spec.volumes.some((v: Obj) => v.emptyDir) ? podReady(NS.workshop, "db-0") : "old pod"));
         assert.strictEqual(q("SELECT to_regclass('notes') IS NULL"), "t", "a fresh database on the emptyDir");
+        await lists(NS.workshop, client, URL.items, "the backend lists no item on the fresh database", (r) => r.length === 0);
         q("CREATE TABLE notes (t text); INSERT INTO notes VALUES ('lost with the pod')");
+        assert.strictEqual(httpFrom(NS.workshop, client, URL.items, { name: "lost with the pod" }).code, 0);
+        await lists(NS.workshop, client, URL.items, "the backend lists the emptyDir's item", (r) => names(r).includes("lost with the pod"));
         await deletePodAndWait(NS.workshop, "db-0");
         assert.strictEqual(q("SELECT to_regclass('notes') IS NULL"), "t", "the emptyDir row is gone with the pod");
+        await lists(NS.workshop, client, URL.items, "the backend lists nothing: the item is gone with the pod (the seed's loss of data)", (r) => r.length === 0);
 
         must("config", "set", "state-labs:workshopPersistence", "true");
         up("workshop back on its claim");
         await until("db-0 Ready on its claim", () => (getJson(["pod", "db-0", "-n", NS.workshop]).spec.volumes.some((v: Obj) => v.persistentVolumeClaim) ? podReady(NS.workshop, "db-0") : "old pod"));
         assert.strictEqual(q("SELECT t FROM notes"), "kept on the claim");
+        assert.deepStrictEqual(names(await lists(NS.workshop, client, URL.items, "the backend lists the claim's item again", (r) => r.length > 0)), ["kept on the claim"]);
+        ok(["delete", "pod", client, "-n", NS.workshop, "--wait=false"]);
     });
 
     it("todo: the migration ran, the app answers by DNS name from another pod and stores in PostgreSQL, and keeps it across an app restart", async () => {
@@ -219,11 +264,43 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         ok(["delete", "pod", client, "-n", NS.todoApp, "--wait=false"]);
     });
 
-    it("customer: the database's files are in the stack's hostPath directory of local-pv-1", () => {
+    it("customer: a customer inserted through the backend is listed, by each of 3 replicas, and after the database pod is deleted; its files are on local-pv-1", async () => {
         const pv = getJson(["pv", `${PREFIX}-local-pv-1`]);
         assert.strictEqual(pv.spec.hostPath.path, path.join(DATA_ROOT, PREFIX, "customer", "local-pv-1"));
         const oid = sql(NS.customer, "customer-db-0", "root", "customer", "SELECT oid FROM pg_database WHERE datname = 'customer'");
         assert.ok(fs.existsSync(path.join(pv.spec.hostPath.path, "pgdata", "base", oid)), "the customer database's directory is on the node");
+
+        const client = await clientPod(NS.customer);
+        const post = httpFrom(NS.customer, client, URL.customers, { name: "Ada Lovelace", email: "ada@example.org" });
+        assert.strictEqual(post.code, 0, post.out);
+        const listed = await lists(NS.customer, client, URL.customers, "the backend lists the customer", (r) => r.length === 1);
+        assert.deepStrictEqual(listed, [{ id: 1, name: "Ada Lovelace", email: "ada@example.org" }]);
+
+        // the seed's "scaler": every replica reads the one database, so each lists the same customers
+        ok(["scale", "deployment", "customer-backend", "-n", NS.customer, "--replicas=3"]);
+        const backends = (): Obj[] => getJson(["pods", "-n", NS.customer, "-l", "app.kubernetes.io/name=customer-backend"]).items.filter((p: Obj) => !p.metadata.deletionTimestamp);
+        await until("3 backend replicas Ready", () => {
+            const pods = backends();
+            return pods.length === 3 && pods.every((p) => podReady(NS.customer, p.metadata.name) === true) ? true : `${pods.length} pods`;
+        });
+        for (const p of backends()) {
+            assert.deepStrictEqual(listFrom(NS.customer, client, `http://${p.status.podIP}:8080/customers`), listed, `replica ${p.metadata.name}`);
+        }
+
+        await deletePodAndWait(NS.customer, "customer-db-0");
+        assert.deepStrictEqual(await lists(NS.customer, client, URL.customers, "the customer listed after the database pod came back", (r) => r.length === 1), listed);
+        assert.strictEqual(sql(NS.customer, "customer-db-0", "root", "customer", "SELECT name FROM customers"), "Ada Lovelace");
+        ok(["scale", "deployment", "customer-backend", "-n", NS.customer, "--replicas=1"]);
+        ok(["delete", "pod", client, "-n", NS.customer, "--wait=false"]);
+        // back to the stack's one replica before anything else execs into the backend
+        await until("1 backend replica", () => (kubectl(["get", "pods", "-n", NS.customer, "-l", "app.kubernetes.io/name=customer-backend", "-o", "name"]).stdout.trim().split("\n").length === 1 ? true : "scaling down"));
+    });
+
+    it("classroom check goes through the customer backend, as the student", async () => {
+        const config = parseConfig(flatStudentConfig(readBase(WORK, STACK), PREFIX));
+        const reason = await EXERCISES.customer({ c: await studentCluster(await operatorCluster(), PREFIX), ns: [NS.customer], config, marker: `node-suite-${Date.now()}` });
+        assert.match(reason, /a customer inserted through the backend is listed by its \d replica/);
+        assert.strictEqual(sql(NS.customer, "customer-db-0", "root", "customer", "SELECT count(*) FROM customers"), "1", "the check removed its customer");
     });
 
     it("postgres-ha: every standby streams from ordinal 0, reads what the primary wrote, refuses writes, and comes back as a standby without cloning again", async () => {
@@ -286,20 +363,29 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         });
         ok(["delete", "pod", client, "-n", NS.todoApp, "--wait=false"]);
     }
+    /** The workshop and customer backends list their rows from another pod: each logs in to its database. */
+    async function backendsServe(client: string): Promise<void> {
+        for (const [ns, url, name] of [[NS.workshop, URL.items, "kept on the claim"], [NS.customer, URL.customers, "Ada Lovelace"]]) {
+            await clientPod(ns, client);
+            await lists(ns, client, url, `${url} lists ${name}`, (r) => names(r).includes(name));
+            ok(["delete", "pod", client, "-n", ns, "--wait=false"]);
+        }
+    }
 
-    it("rotates todo's and postgres-ha's passwords in place: databases and app move to the new ones, rows kept, standbys stream again", async () => {
+    it("rotates todo's, customer's and postgres-ha's passwords in place: databases and apps move to the new ones, rows kept, standbys stream again", async () => {
         const old = DATABASES.map((d) => secretValue(d.ns, d.secret[0], d.secret[1]));
         const oldReplication = secretValue(NS.ha, "database-secret", "replication-pass");
         must("config", "set", "state-labs:todoCredentialsGeneration", "1");
         must("config", "set", "state-labs:postgresHaCredentialsGeneration", "1");
+        must("config", "set", "state-labs:customerCredentialsGeneration", "1");
         const t0 = Date.now();
-        up("rotation of todo and postgres-ha");
+        up("rotation of todo, customer and postgres-ha");
         await rolledOut();
         await standbysStreaming();
-        figures.push(`rotation of two labs' passwords, pulumi up to every pod Ready and standbys streaming: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        figures.push(`rotation of three labs' passwords, pulumi up to every pod Ready and standbys streaming: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         for (const [i, d] of DATABASES.entries()) {
             const now = secretValue(d.ns, d.secret[0], d.secret[1]);
-            const rotated = d.ns === NS.todoDb || d.ns === NS.ha;
+            const rotated = d.ns === NS.todoDb || d.ns === NS.ha || d.ns === NS.customer;
             assert.strictEqual(now !== old[i], rotated, `${d.ns}: ${rotated ? "not rotated" : "rotated by accident"}`);
             assert.strictEqual(login(d.ns, d.pod, d.user, d.db, now).code, 0, `${d.ns}: the Secret's password is refused`);
             if (rotated) assert.match(login(d.ns, d.pod, d.user, d.db, old[i]).out, /password authentication failed/, `${d.ns}: the old password still works`);
@@ -310,6 +396,8 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         assert.strictEqual(sql(NS.ha, "postgres-sts-2", "labuser", "database", "SELECT t FROM ha"), "written on the primary");
         assert.strictEqual(sql(NS.todoDb, "postgres-0", "todo", "todo", "SELECT count(*) FROM todo"), "1");
         await todoAnswers(/water the plants/, "client-after-rotation");
+        // the customer backend restarted with the rotated password; workshop's, not rotated, kept serving
+        await backendsServe("client-after-rotation");
         const again = must("preview", "--expect-no-changes");
         figures.push(`pulumi preview after the rotation, nothing to change: ${again.seconds.toFixed(1)} s`);
     });
@@ -338,6 +426,7 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         assert.match(sql(NS.customer, "customer-db-0", "root", "customer", "SELECT current_database()"), /customer/);
         assert.strictEqual(sql(NS.todoDb, "postgres-0", "todo", "todo", "SELECT t FROM student_notes"), "mine");
         await todoAnswers(/water the plants/, "client-after-destroy");
+        await backendsServe("client-after-destroy");
     });
 
     after(() => {
