@@ -111,25 +111,25 @@ export const KEYS = {
     quotaCpuRequests: {
         type: "string",
         default: "2",
-        description: "ResourceQuota of each lab namespace: total CPU requests.",
+        description: "ResourceQuota of each lab namespace: total CPU requests. Must admit what each lab runs at once (checked, as for quotaPods).",
         schema: cpu,
     },
     quotaMemoryRequests: {
         type: "string",
         default: "4Gi",
-        description: "ResourceQuota of each lab namespace: total memory requests.",
+        description: "ResourceQuota of each lab namespace: total memory requests. Must admit what each lab runs at once (checked, as for quotaPods).",
         schema: memory,
     },
     quotaCpuLimits: {
         type: "string",
         default: "12",
-        description: "ResourceQuota of each lab namespace: total CPU limits.",
+        description: "ResourceQuota of each lab namespace: total CPU limits. Must admit what each lab runs at once (checked, as for quotaPods).",
         schema: cpu,
     },
     quotaMemoryLimits: {
         type: "string",
         default: "8Gi",
-        description: "ResourceQuota of each lab namespace: total memory limits.",
+        description: "ResourceQuota of each lab namespace: total memory limits. Must admit what each lab runs at once (checked, as for quotaPods).",
         schema: memory,
     },
     quotaStorage: {
@@ -147,7 +147,7 @@ export const KEYS = {
     defaultCpuRequest: {
         type: "string",
         default: "50m",
-        description: "LimitRange of each lab namespace: CPU request of a container that sets none.",
+        description: "LimitRange of each lab namespace: CPU request of a container that sets none. At most defaultCpuLimit and quotaCpuRequests (checked), as each default is held against its limit and quota.",
         schema: cpu,
     },
     defaultMemoryRequest: {

@@ -13,6 +13,8 @@ import type { NamespaceFenceSettings } from "../components/security/namespace-fe
 import { KeySpec, KeyValues, didYouMean } from "../components/shared/config-rules";
 import { LAB_IDS, LabId } from "../components/shared/naming";
 import { formatBytes, parseQuantity } from "../components/shared/quantity";
+import { RESOURCE_PRESETS } from "../components/shared/resources";
+import type { PodGroup } from "../components/labs/lab";
 import { ConfigKey, KEYS, LABS, credentialsGenerationKey } from "./config-keys";
 import { ambientApiServer } from "./kubeconfig";
 
@@ -84,22 +86,93 @@ function quotaProblems(config: LabsConfig, given: unknown, ns: string): string[]
     });
 }
 
+/** What a lab runs at once in one namespace, for each quota it is checked against. */
+export interface LabCompute {
+    pods: number;
+    /** cores */
+    cpuRequests: number;
+    cpuLimits: number;
+    /** bytes */
+    memoryRequests: number;
+    memoryLimits: number;
+}
+
+function charge(groups: readonly PodGroup[]): LabCompute {
+    const sum = (f: (size: PodGroup[1]) => number) => groups.reduce((a, [n, size]) => a + n * f(size), 0);
+    const preset = (size: PodGroup[1]) => RESOURCE_PRESETS[size];
+    return {
+        pods: groups.reduce((a, [n]) => a + n, 0),
+        cpuRequests: sum((z) => parseQuantity(preset(z).requests.cpu)),
+        cpuLimits: sum((z) => parseQuantity(preset(z).limits.cpu)),
+        memoryRequests: sum((z) => parseQuantity(preset(z).requests.memory)),
+        memoryLimits: sum((z) => parseQuantity(preset(z).limits.memory)),
+    };
+}
+
 /**
- * The most pods a lab runs at once in one of its namespaces: its workloads' replicas, a Job
- * that runs beside them, and one more pod per Deployment during a rolling update (test/config.spec.ts
- * checks this table against the labs' objects).
+ * The most a lab runs at once in one of its namespaces, quota by quota: its workloads'
+ * replicas, a Job that runs beside them, and one more pod per Deployment during a rolling
+ * update (test/config.spec.ts checks this table against the labs' objects).
  */
+export const LAB_COMPUTE = Object.fromEntries(
+    LAB_IDS.map((lab) => [
+        lab,
+        {
+            keys: LABS[lab].pods.keys,
+            need: (c: LabsConfig): LabCompute => {
+                const perNamespace = LABS[lab].pods.namespaces(settingsOf(c, lab)).map(charge);
+                const most = (k: keyof LabCompute) => Math.max(...perNamespace.map((x) => x[k]));
+                return { pods: most("pods"), cpuRequests: most("cpuRequests"), cpuLimits: most("cpuLimits"), memoryRequests: most("memoryRequests"), memoryLimits: most("memoryLimits") };
+            },
+        },
+    ]),
+) as Record<LabId, { keys: string; need: (c: LabsConfig) => LabCompute }>;
+
+/** The pods row of LAB_COMPUTE, as the pods quota check and its test read it. */
 export const LAB_PODS = Object.fromEntries(
-    LAB_IDS.map((lab) => [lab, { keys: LABS[lab].pods.keys, pods: (c: LabsConfig) => LABS[lab].pods.pods(settingsOf(c, lab)) }]),
+    LAB_IDS.map((lab) => [lab, { keys: LAB_COMPUTE[lab].keys, pods: (c: LabsConfig) => LAB_COMPUTE[lab].need(c).pods }]),
 ) as Record<LabId, { keys: string; pods: (c: LabsConfig) => number }>;
 
-function podQuotaProblems(config: LabsConfig, given: unknown, ns: string): string[] {
-    return config.labs.flatMap((lab) => {
-        const pods = LAB_PODS[lab].pods(config);
-        return pods <= config.fence.quota.pods
-            ? []
-            : [`${ns}quotaPods: ${describe(given, "quotaPods")} is not accepted; expected at least ${pods}, the pods lab ${lab} runs at once in one namespace (${LAB_PODS[lab].keys}); raise quotaPods or lower those counts`];
+const cores = (v: number) => (Number.isInteger(v) ? String(v) : `${Math.ceil(v * 1000 - 1e-6)}m`);
+// exact, so "at least" is never rounded below what is needed
+const bytes = (v: number) => (v % 2 ** 30 === 0 ? `${v / 2 ** 30}Gi` : v % 2 ** 20 === 0 ? `${v / 2 ** 20}Mi` : String(v));
+
+/**
+ * A quota smaller than what a lab itself runs leaves pods the quota refuses, and the deploy
+ * waits on them until a timeout: each quota is held against each enabled lab, and each
+ * LimitRange default against its limit and its quota (a pod of defaults must fit).
+ */
+function computeProblems(config: LabsConfig, input: Record<string, unknown>, ns: string): string[] {
+    const q = config.fence.quota;
+    const quotas: [ConfigKey, keyof LabCompute, number, (v: number) => string, string][] = [
+        ["quotaPods", "pods", q.pods, String, "the pods"],
+        ["quotaCpuRequests", "cpuRequests", parseQuantity(q.cpuRequests), cores, "the CPU its containers request"],
+        ["quotaMemoryRequests", "memoryRequests", parseQuantity(q.memoryRequests), bytes, "the memory its containers request"],
+        ["quotaCpuLimits", "cpuLimits", parseQuantity(q.cpuLimits), cores, "the CPU limits of its containers"],
+        ["quotaMemoryLimits", "memoryLimits", parseQuantity(q.memoryLimits), bytes, "the memory limits of its containers"],
+    ];
+    const problems = config.labs.flatMap((lab) => {
+        const need = LAB_COMPUTE[lab].need(config);
+        return quotas
+            .filter(([, k, have]) => need[k] > have + 1e-9)
+            .map(
+                ([key, k, , show, what]) =>
+                    `${ns}${key}: ${describe(input[key], key)} is not accepted; expected at least ${show(need[k])}, ${what} lab ${lab} runs at once in one namespace (${LAB_COMPUTE[lab].keys}); raise ${key} or lower those counts`,
+            );
     });
+    const d = config.fence.containerDefaults;
+    const defaults: [ConfigKey, string, ConfigKey, string][] = [
+        ["defaultCpuRequest", d.request.cpu, "quotaCpuRequests", q.cpuRequests],
+        ["defaultMemoryRequest", d.request.memory, "quotaMemoryRequests", q.memoryRequests],
+        ["defaultCpuLimit", d.limit.cpu, "quotaCpuLimits", q.cpuLimits],
+        ["defaultMemoryLimit", d.limit.memory, "quotaMemoryLimits", q.memoryLimits],
+    ];
+    for (const [key, value, quotaKey, quota] of defaults) {
+        if (parseQuantity(value) > parseQuantity(quota)) {
+            problems.push(`${ns}${key}: ${describe(input[key], key)} is not accepted; expected at most ${quota}, the ${quotaKey} of each namespace: a container given this default could never start`);
+        }
+    }
+    return problems;
 }
 
 // Keys of the other storage mode are not silently ignored: a user who sets nfsServer but not
@@ -187,7 +260,7 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
         throw new ConfigError(problems);
     }
     const config = toLabsConfig(result.data);
-    const problems = [...modeProblems(config, input, ns), ...quotaProblems(config, input.quotaStorage, ns), ...podQuotaProblems(config, input.quotaPods, ns)];
+    const problems = [...modeProblems(config, input, ns), ...quotaProblems(config, input.quotaStorage, ns), ...computeProblems(config, input, ns)];
     if (problems.length > 0) throw new ConfigError(problems);
     return config;
 }

@@ -4,12 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../tools/mock-runtime";
-import { ConfigError, KEYS, LAB_PODS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
+import { ConfigError, KEYS, LAB_COMPUTE, LAB_PODS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
 import { imageMajor } from "../components/shared/config-rules";
 import { LAB_IDS } from "../components/shared/naming";
 import { check as checkDocs } from "../tools/config-docs";
 import type { K8sObject } from "./objects";
-import { footprintByNamespace } from "../tools/footprint";
+import { footprintByNamespace, podCharge } from "../tools/footprint";
 import { objects, run, withConfig } from "./objects";
 
 const P = PROJECT;
@@ -200,6 +200,29 @@ describe("config", () => {
                 { postgresHaSize: "8Gi" },
                 [`${P}:quotaStorage: "20Gi" (the default) is not accepted; expected at least 24Gi, what lab postgres-ha claims in one namespace (postgresHaSize × postgresHaReplicas); raise quotaStorage or lower those sizes`],
             ],
+            [
+                "a memory requests quota below what a lab's containers request",
+                { quotaMemoryRequests: "1Gi" },
+                [`${P}:quotaMemoryRequests: "1Gi" is not accepted; expected at least 1152Mi, the memory its containers request lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaMemoryRequests or lower those counts`],
+            ],
+            [
+                "CPU quotas below what two labs run",
+                { quotaCpuRequests: "300m", quotaCpuLimits: "3" },
+                [
+                    `${P}:quotaCpuRequests: "300m" is not accepted; expected at least 450m, the CPU its containers request lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaCpuRequests or lower those counts`,
+                    `${P}:quotaCpuLimits: "3" is not accepted; expected at least 4500m, the CPU limits of its containers lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaCpuLimits or lower those counts`,
+                ],
+            ],
+            [
+                "a memory limits quota below what a lab's replicas are allowed",
+                { postgresHaReplicas: "10", quotaMemoryLimits: "4Gi" },
+                [`${P}:quotaMemoryLimits: "4Gi" is not accepted; expected at least 5Gi, the memory limits of its containers lab postgres-ha runs at once in one namespace (postgresHaReplicas); raise quotaMemoryLimits or lower those counts`],
+            ],
+            [
+                "a container default the quota could never admit",
+                { defaultMemoryRequest: "5Gi", defaultMemoryLimit: "6Gi" },
+                [`${P}:defaultMemoryRequest: "5Gi" is not accepted; expected at most 4Gi, the quotaMemoryRequests of each namespace: a container given this default could never start`],
+            ],
             ["CPU quota in words", { quotaCpuRequests: "2 cores" }, [`${P}:quotaCpuRequests: "2 cores" is not accepted; expected a positive Kubernetes quantity such as 500m or 2 (cores)`]],
             ["pods quota zero", { quotaPods: "0" }, [`${P}:quotaPods: 0 is not accepted; expected an integer from 1 to 1000`]],
             ["default request above default limit", { defaultCpuRequest: "1" }, [`${P}:defaultCpuRequest: "1" is not accepted; expected at most defaultCpuLimit (500m)`]],
@@ -259,6 +282,38 @@ describe("pods each lab runs at once (LAB_PODS), the pods quota check's table", 
                     perNs[w.metadata.namespace] = (perNs[w.metadata.namespace] ?? 0) + n;
                 }
                 assert.strictEqual(Math.max(...Object.values(perNs)), LAB_PODS[lab].pods(config), lab);
+            }
+        });
+    }
+});
+
+describe("what each lab runs at once (LAB_COMPUTE), the CPU and memory quota checks' table", () => {
+    const overrides = [
+        {},
+        { moviesMongoReplicas: 5, postgresHaReplicas: 4, moviesCatalogImage: "r.example/c:1", workshopBackendImage: "r.example/w:1", customerBackendImage: "r.example/j:1" },
+        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: undefined },
+    ];
+    for (const o of overrides) {
+        it(`matches what quota admission charges the labs' pods, a surge pod per Deployment included (${JSON.stringify(o)})`, async () => {
+            const config = parseConfig(withConfig("dev", o));
+            for (const lab of LAB_IDS) {
+                const objs = objects(await run("dev", { ...o, labs: [lab] }));
+                const perNs: Record<string, Record<string, number>> = {};
+                for (const w of objs.filter((x) => ["StatefulSet", "Deployment", "Job"].includes(x.kind))) {
+                    // an NFS directory's Job finishes before the workload of its claim starts
+                    if (w.kind === "Job" && w.metadata.name.startsWith("mkdir-")) continue;
+                    const n = w.kind === "Job" ? 1 : (w.spec.replicas ?? 1) + (w.kind === "Deployment" ? 1 : 0);
+                    const at = (perNs[w.metadata.namespace] ??= { cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 });
+                    const spec = w.spec.template.spec;
+                    at.cpuRequests += n * podCharge(spec, "requests", "cpu");
+                    at.cpuLimits += n * podCharge(spec, "limits", "cpu");
+                    at.memoryRequests += n * podCharge(spec, "requests", "memory");
+                    at.memoryLimits += n * podCharge(spec, "limits", "memory");
+                }
+                const need = LAB_COMPUTE[lab].need(config);
+                for (const k of ["cpuRequests", "cpuLimits", "memoryRequests", "memoryLimits"] as const) {
+                    assert.ok(Math.abs(Math.max(...Object.values(perNs).map((x) => x[k])) - need[k]) < 1e-9, `${lab} ${k}: objects ${JSON.stringify(perNs)}, table ${need[k]}`);
+                }
             }
         });
     }

@@ -21,7 +21,7 @@ const KEYS = {
     customerBackendImage: {
         type: "string",
         default: "",
-        description: "customer: the students' Java backend image; empty leaves it out.",
+        description: "customer: the students' Java backend image (or ours, `state-labs.local/customer-backend:1-bookworm`); empty leaves it out.",
         schema: optionalImage,
     },
 } as const;
@@ -32,6 +32,6 @@ export const CUSTOMER: LabConfig<"customer", typeof KEYS, CustomerSettings> = {
     keys: KEYS,
     settings: (v) => ({ dbSize: v.customerDbSize, backendImage: v.customerBackendImage || undefined }),
     storage: { keys: "customerDbSize", bytes: (s) => parseQuantity(s.dbSize) },
-    pods: { keys: "customerBackendImage", pods: (s) => 1 + (s.backendImage ? 2 : 0) },
+    pods: { keys: "customerBackendImage", namespaces: (s) => [[[1, "small"], [s.backendImage ? 2 : 0, "micro"]]] },
     appImageKeys: { backend: "customerBackendImage" },
 };

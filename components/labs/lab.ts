@@ -4,6 +4,7 @@ import { LabNamespace, PodSecurityLevel } from "../security/namespace";
 import { NamespaceFenceSettings } from "../security/namespace-fence";
 import type { KeySpec, KeyValues } from "../shared/config-rules";
 import { Labels, LabId, StackNaming } from "../shared/naming";
+import { RESOURCE_PRESETS } from "../shared/resources";
 import { StorageBackend } from "../storage/storage-backend";
 
 export interface LabContext {
@@ -30,6 +31,9 @@ export function podSecurityLevel(a: { rootInit: boolean; unknownAppUser: boolean
  * What the stack's configuration knows of one lab, declared beside its component in
  * <lab>-lab.config.ts; stacks/config-keys.ts and stacks/config.ts assemble the labs'.
  */
+/** [how many pods, the RESOURCE_PRESETS entry their containers use] */
+export type PodGroup = readonly [number, keyof typeof RESOURCE_PRESETS];
+
 export interface LabConfig<N extends string, K extends Record<string, KeySpec>, S> {
     id: LabId;
     /** Its settings' name in the stack's config, and what its generated keys start with (postgresHa). */
@@ -40,8 +44,12 @@ export interface LabConfig<N extends string, K extends Record<string, KeySpec>, 
     settings(values: KeyValues<K>, prefix: string): S;
     /** What its claims request in its one namespace that holds data (the storage quota check); `keys` name the inputs. */
     storage: { keys: string; bytes(settings: S): number };
-    /** The most pods it runs at once in one namespace (the pods quota check): replicas, a Job beside them, one surge pod per Deployment. */
-    pods: { keys: string; pods(settings: S): number };
+    /**
+     * What it runs at once, per namespace (the pods, CPU and memory quota checks): each namespace
+     * a list of [pods, the preset of their resources]: replicas, a Job beside them, one surge pod
+     * per Deployment. A pod's charge is its containers' preset (init containers ask no more).
+     */
+    pods: { keys: string; namespaces(settings: S): PodGroup[][] };
     /** Apps left out when their image is not configured: app → the key that configures it. */
     appImageKeys: Record<string, keyof K & string>;
 }

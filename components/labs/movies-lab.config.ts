@@ -55,7 +55,7 @@ const KEYS = {
     moviesCatalogImage: {
         type: "string",
         default: "",
-        description: "movies: the students' movie catalog image; empty leaves it out.",
+        description: "movies: the students' movie catalog image (or ours, `state-labs.local/movie-catalog:1-bookworm`); empty leaves it out.",
         schema: optionalImage,
     },
 } as const;
@@ -76,6 +76,10 @@ export const MOVIES: LabConfig<"movies", typeof KEYS, MoviesSettings> = {
         keys: "moviesMongoSize × moviesMongoReplicas + moviesGrafanaSize",
         bytes: (s) => parseQuantity(s.mongoSize) * s.mongoReplicas + parseQuantity(s.grafanaSize),
     },
-    pods: { keys: "moviesMongoReplicas, moviesCatalogImage", pods: (s) => s.mongoReplicas + 2 + (s.catalogImage ? 2 : 0) },
+    // MongoDB's members and Grafana, the replica set's Job beside them, the catalog and its surge pod
+    pods: {
+        keys: "moviesMongoReplicas, moviesCatalogImage",
+        namespaces: (s) => [[[s.mongoReplicas + 1, "small"], [1, "micro"], [s.catalogImage ? 2 : 0, "micro"]]],
+    },
     appImageKeys: { catalog: "moviesCatalogImage" },
 };

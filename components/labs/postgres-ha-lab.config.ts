@@ -29,6 +29,6 @@ export const POSTGRES_HA: LabConfig<"postgresHa", typeof KEYS, PostgresHaSetting
     keys: KEYS,
     settings: (v) => ({ replicas: v.postgresHaReplicas, size: v.postgresHaSize }),
     storage: { keys: "postgresHaSize × postgresHaReplicas", bytes: (s) => parseQuantity(s.size) * s.replicas },
-    pods: { keys: "postgresHaReplicas", pods: (s) => s.replicas },
+    pods: { keys: "postgresHaReplicas", namespaces: (s) => [[[s.replicas, "small"]]] },
     appImageKeys: {},
 };

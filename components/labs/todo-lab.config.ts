@@ -55,6 +55,7 @@ export const TODO: LabConfig<"todo", typeof KEYS, TodoSettings> = {
         ingressClassName: v.todoIngressClassName,
     }),
     storage: { keys: "todoDbSize", bytes: (s) => parseQuantity(s.dbSize) },
-    pods: { keys: "the app's rolling update", pods: () => 2 },
+    // the database's namespace, and the app's with its rolling update's surge pod
+    pods: { keys: "the app's rolling update", namespaces: () => [[[1, "small"]], [[2, "micro"]]] },
     appImageKeys: {},
 };

@@ -26,7 +26,7 @@ const KEYS = {
     workshopBackendImage: {
         type: "string",
         default: "",
-        description: "workshop: the students' FastAPI image; empty leaves the backend out.",
+        description: "workshop: the students' FastAPI image (or ours, `state-labs.local/workshop-backend:1-bookworm`: see *The course's apps*); empty leaves the backend out.",
         schema: optionalImage,
     },
 } as const;
@@ -37,6 +37,6 @@ export const WORKSHOP: LabConfig<"workshop", typeof KEYS, WorkshopSettings> = {
     keys: KEYS,
     settings: (v) => ({ persistence: v.workshopPersistence, dbSize: v.workshopDbSize, backendImage: v.workshopBackendImage || undefined }),
     storage: { keys: "workshopDbSize", bytes: (s) => parseQuantity(s.dbSize) },
-    pods: { keys: "workshopBackendImage", pods: (s) => 1 + (s.backendImage ? 2 : 0) },
+    pods: { keys: "workshopBackendImage", namespaces: (s) => [[[1, "small"], [s.backendImage ? 2 : 0, "micro"]]] },
     appImageKeys: { backend: "workshopBackendImage" },
 };
