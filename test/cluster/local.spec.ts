@@ -82,7 +82,7 @@ describe("npm run local: up, the classroom, down, up again; the repository untou
         assert.strictEqual(gitStatus(), before);
     });
 
-    it("a plain pulumi preview of dev, with a user's own backend and passphrase, reads the repository's stack file", () => {
+    it("a plain pulumi stack init and preview of dev, with a user's own backend and passphrase, work from the repository's stack file", () => {
         const work = projectCopy(); // the repository's Pulumi.dev.yaml, as it is
         const state = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-user-"));
         const env = { ...newcomerEnv(), PATH: `${BIN}:${process.env.PATH}`, PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "the-users-own", KUBECONFIG };
@@ -91,6 +91,10 @@ describe("npm run local: up, the classroom, down, up again; the repository untou
         const pulumi = (...args: string[]) => spawnSync("pulumi", [...args, "--non-interactive"], { cwd: work, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
         const init = pulumi("stack", "init", "dev");
         assert.strictEqual(init.status, 0, init.stderr);
+        // The sandbox's own dev stack runs on this cluster: PVs are cluster-scoped, so the user's
+        // stack takes a prefix of its own (in the copy's stack file), as on a shared cluster.
+        const prefix = pulumi("config", "set", "state-labs:prefix", "userdev", "--stack", "dev");
+        assert.strictEqual(prefix.status, 0, prefix.stderr);
         const preview = pulumi("preview", "--stack", "dev");
         assert.strictEqual(preview.status, 0, `${preview.stdout.slice(-3000)}\n${preview.stderr.slice(-3000)}`);
         fs.rmSync(state, { recursive: true, force: true });
