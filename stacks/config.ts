@@ -134,8 +134,6 @@ export const LAB_PODS = Object.fromEntries(
 ) as Record<LabId, { keys: string; pods: (c: LabsConfig) => number }>;
 
 const cores = (v: number) => (Number.isInteger(v) ? String(v) : `${Math.ceil(v * 1000 - 1e-6)}m`);
-// exact, so "at least" is never rounded below what is needed
-const bytes = (v: number) => (v % 2 ** 30 === 0 ? `${v / 2 ** 30}Gi` : v % 2 ** 20 === 0 ? `${v / 2 ** 20}Mi` : String(v));
 
 /**
  * A quota smaller than what a lab itself runs leaves pods the quota refuses, and the deploy
@@ -147,9 +145,9 @@ function computeProblems(config: LabsConfig, input: Record<string, unknown>, ns:
     const quotas: [ConfigKey, keyof LabCompute, number, (v: number) => string, string][] = [
         ["quotaPods", "pods", q.pods, String, "the pods"],
         ["quotaCpuRequests", "cpuRequests", parseQuantity(q.cpuRequests), cores, "the CPU its containers request"],
-        ["quotaMemoryRequests", "memoryRequests", parseQuantity(q.memoryRequests), bytes, "the memory its containers request"],
+        ["quotaMemoryRequests", "memoryRequests", parseQuantity(q.memoryRequests), formatBytes, "the memory its containers request"],
         ["quotaCpuLimits", "cpuLimits", parseQuantity(q.cpuLimits), cores, "the CPU limits of its containers"],
-        ["quotaMemoryLimits", "memoryLimits", parseQuantity(q.memoryLimits), bytes, "the memory limits of its containers"],
+        ["quotaMemoryLimits", "memoryLimits", parseQuantity(q.memoryLimits), formatBytes, "the memory limits of its containers"],
     ];
     const problems = config.labs.flatMap((lab) => {
         const need = LAB_COMPUTE[lab].need(config);

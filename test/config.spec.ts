@@ -4,13 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, runStack } from "../tools/mock-runtime";
-import { ConfigError, KEYS, LAB_COMPUTE, LAB_PODS, LAB_STORAGE, PROJECT, parseConfig } from "../stacks/config";
+import { ConfigError, KEYS, LAB_COMPUTE, LAB_PODS, LAB_STORAGE, LabCompute, PROJECT, parseConfig } from "../stacks/config";
 import { imageMajor } from "../components/shared/config-rules";
 import { LAB_IDS } from "../components/shared/naming";
 import { check as checkDocs } from "../tools/config-docs";
-import type { K8sObject } from "./objects";
 import { footprintByNamespace, podCharge } from "../tools/footprint";
-import { objects, run, withConfig } from "./objects";
+import { K8sObject, objects, run, withConfig } from "./objects";
 
 const P = PROJECT;
 
@@ -263,7 +262,28 @@ describe("config", () => {
     });
 });
 
-describe("pods each lab runs at once (LAB_PODS), the pods quota check's table", () => {
+/**
+ * What each namespace of a run holds at once, as quota admission charges it: replicas, a Job
+ * beside them, one surge pod per Deployment. An NFS directory's Job finishes before the workload
+ * of its claim starts, so it is not counted.
+ */
+function usePerNamespace(objs: K8sObject[]): Record<string, LabCompute> {
+    const perNs: Record<string, LabCompute> = {};
+    for (const w of objs.filter((x) => ["StatefulSet", "Deployment", "Job"].includes(x.kind))) {
+        if (w.kind === "Job" && w.metadata.name.startsWith("mkdir-")) continue;
+        const n = w.kind === "Job" ? 1 : (w.spec.replicas ?? 1) + (w.kind === "Deployment" ? 1 : 0);
+        const at = (perNs[w.metadata.namespace] ??= { pods: 0, cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 });
+        const spec = w.spec.template.spec;
+        at.pods += n;
+        at.cpuRequests += n * podCharge(spec, "requests", "cpu");
+        at.cpuLimits += n * podCharge(spec, "limits", "cpu");
+        at.memoryRequests += n * podCharge(spec, "requests", "memory");
+        at.memoryLimits += n * podCharge(spec, "limits", "memory");
+    }
+    return perNs;
+}
+
+describe("what each lab runs at once (LAB_PODS, LAB_COMPUTE), the pods, CPU and memory quota checks' table", () => {
     const overrides = [
         {},
         { moviesMongoReplicas: 5, postgresHaReplicas: 4, moviesCatalogImage: "r.example/c:1", workshopBackendImage: "r.example/w:1", customerBackendImage: "r.example/j:1" },
@@ -273,46 +293,11 @@ describe("pods each lab runs at once (LAB_PODS), the pods quota check's table", 
         it(`matches the labs' objects: replicas, Jobs beside them, one surge pod per Deployment (${JSON.stringify(o)})`, async () => {
             const config = parseConfig(withConfig("dev", o));
             for (const lab of LAB_IDS) {
-                const objs = objects(await run("dev", { ...o, labs: [lab] }));
-                const perNs: Record<string, number> = {};
-                for (const w of objs.filter((x) => ["StatefulSet", "Deployment", "Job"].includes(x.kind))) {
-                    // an NFS directory's Job finishes before the workload of its claim starts
-                    if (w.kind === "Job" && w.metadata.name.startsWith("mkdir-")) continue;
-                    const n = w.kind === "Job" ? 1 : (w.spec.replicas ?? 1) + (w.kind === "Deployment" ? 1 : 0);
-                    perNs[w.metadata.namespace] = (perNs[w.metadata.namespace] ?? 0) + n;
-                }
-                assert.strictEqual(Math.max(...Object.values(perNs)), LAB_PODS[lab].pods(config), lab);
-            }
-        });
-    }
-});
-
-describe("what each lab runs at once (LAB_COMPUTE), the CPU and memory quota checks' table", () => {
-    const overrides = [
-        {},
-        { moviesMongoReplicas: 5, postgresHaReplicas: 4, moviesCatalogImage: "r.example/c:1", workshopBackendImage: "r.example/w:1", customerBackendImage: "r.example/j:1" },
-        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: undefined },
-    ];
-    for (const o of overrides) {
-        it(`matches what quota admission charges the labs' pods, a surge pod per Deployment included (${JSON.stringify(o)})`, async () => {
-            const config = parseConfig(withConfig("dev", o));
-            for (const lab of LAB_IDS) {
-                const objs = objects(await run("dev", { ...o, labs: [lab] }));
-                const perNs: Record<string, Record<string, number>> = {};
-                for (const w of objs.filter((x) => ["StatefulSet", "Deployment", "Job"].includes(x.kind))) {
-                    // an NFS directory's Job finishes before the workload of its claim starts
-                    if (w.kind === "Job" && w.metadata.name.startsWith("mkdir-")) continue;
-                    const n = w.kind === "Job" ? 1 : (w.spec.replicas ?? 1) + (w.kind === "Deployment" ? 1 : 0);
-                    const at = (perNs[w.metadata.namespace] ??= { cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 });
-                    const spec = w.spec.template.spec;
-                    at.cpuRequests += n * podCharge(spec, "requests", "cpu");
-                    at.cpuLimits += n * podCharge(spec, "limits", "cpu");
-                    at.memoryRequests += n * podCharge(spec, "requests", "memory");
-                    at.memoryLimits += n * podCharge(spec, "limits", "memory");
-                }
+                const perNs = Object.values(usePerNamespace(objects(await run("dev", { ...o, labs: [lab] }))));
+                assert.strictEqual(Math.max(...perNs.map((x) => x.pods)), LAB_PODS[lab].pods(config), lab);
                 const need = LAB_COMPUTE[lab].need(config);
                 for (const k of ["cpuRequests", "cpuLimits", "memoryRequests", "memoryLimits"] as const) {
-                    assert.ok(Math.abs(Math.max(...Object.values(perNs).map((x) => x[k])) - need[k]) < 1e-9, `${lab} ${k}: objects ${JSON.stringify(perNs)}, table ${need[k]}`);
+                    assert.ok(Math.abs(Math.max(...perNs.map((x) => x[k])) - need[k]) < 1e-9, `${lab} ${k}: objects ${JSON.stringify(perNs)}, table ${need[k]}`);
                 }
             }
         });

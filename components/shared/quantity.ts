@@ -17,10 +17,14 @@ export function parseQuantity(q: string): number {
     return m ? Number(m[1]) * FACTORS[m[3] ?? ""] : NaN;
 }
 
-/** Bytes as the largest binary unit that keeps two decimals readable: 1.5Gi, 200Mi. */
+/**
+ * Bytes in the largest binary unit that states them exactly in two decimals: 1.5Gi, 200Mi,
+ * 1152Mi (not 1.13Gi). Exact, so an "at least" in a message is never below what is needed.
+ */
 export function formatBytes(bytes: number): string {
     for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"]) {
-        if (bytes >= FACTORS[unit]) return `${Number((bytes / FACTORS[unit]).toFixed(2))}${unit}`;
+        const v = bytes / FACTORS[unit];
+        if (v >= 1 && Math.round(v * 100) === v * 100) return `${v}${unit}`;
     }
     return String(bytes);
 }
