@@ -73,6 +73,12 @@ STAMP_DIR="$IMAGES_DIR/stamps"
 FORCE="${LABS_TOOLCHAIN_FORCE:-0}"
 TOOL=images
 PATH_DEFAULT="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# What every Python app image (todo, workshop, catalog) runs with: its code in /app, UTF-8,
+# output unbuffered for the pod's log, no .pyc written (the apps run as a user who may not).
+PYTHON_APP=(--config.workingdir /app --config.env "PATH=$PATH_DEFAULT" --config.env "LANG=C.UTF-8"
+  --config.env "PYTHONUNBUFFERED=1" --config.env "PYTHONDONTWRITEBYTECODE=1")
+# ...and a Flask app's command, its port given after it.
+FLASK_RUN=(--config.env "FLASK_APP=app.py" --config.cmd flask --config.cmd run --config.cmd --host=0.0.0.0)
 
 die() { echo "$TOOL: ERROR: $*" >&2; exit 1; }
 log() { echo "$TOOL: $*" >&2; }
@@ -332,13 +338,7 @@ build_todo() {
   [[ ! -e "$root/app/migrations" ]] || die "the todo image must ship no migrations directory"
   layer_of "$root" "$dir/layer.tar"
   oci_archive todo "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + python3-flask* + app.py (sandbox/node/images.sh)" \
-    --config.workingdir /app \
-    --config.cmd flask --config.cmd run --config.cmd --host=0.0.0.0 --config.cmd --port=5000 \
-    --config.env "PATH=$PATH_DEFAULT" \
-    --config.env "FLASK_APP=app.py" \
-    --config.env "LANG=C.UTF-8" \
-    --config.env "PYTHONUNBUFFERED=1" \
-    --config.env "PYTHONDONTWRITEBYTECODE=1" \
+    "${PYTHON_APP[@]}" "${FLASK_RUN[@]}" --config.cmd --port=5000 \
     --config.exposedports 5000/tcp \
     --config.label "org.opencontainers.image.description=Lab 001 Flask todo app (Flask, Flask-SQLAlchemy, Flask-Migrate from Debian $SUITE); no migrations shipped"
 }
@@ -372,13 +372,9 @@ build_workshop() {
   layer_of "$root" "$dir/layer.tar"
   oci_archive workshop "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + python3-fastapi, -uvicorn, -sqlalchemy, -psycopg2 + app.py (sandbox/node/images.sh)" \
     --config.user "$APP_UID:$APP_UID" \
-    --config.workingdir /app \
+    "${PYTHON_APP[@]}" \
     --config.cmd python3 --config.cmd -m --config.cmd uvicorn --config.cmd app:app \
     --config.cmd --host=0.0.0.0 --config.cmd --port=8000 \
-    --config.env "PATH=$PATH_DEFAULT" \
-    --config.env "LANG=C.UTF-8" \
-    --config.env "PYTHONUNBUFFERED=1" \
-    --config.env "PYTHONDONTWRITEBYTECODE=1" \
     --config.exposedports 8000/tcp \
     --config.label "org.opencontainers.image.description=Lab 000 workshop backend: FastAPI items in PostgreSQL (FastAPI, uvicorn, SQLAlchemy, psycopg2 from Debian $SUITE)"
 }
@@ -427,13 +423,7 @@ build_catalog() {
   layer_of "$root" "$dir/layer.tar"
   oci_archive catalog "$dir/layer.tar" "mmdebstrap --variant=minbase $SUITE + python3-flask, python3-pymongo + app.py (sandbox/node/images.sh)" \
     --config.user "$APP_UID:$APP_UID" \
-    --config.workingdir /app \
-    --config.cmd flask --config.cmd run --config.cmd --host=0.0.0.0 --config.cmd --port=8080 \
-    --config.env "PATH=$PATH_DEFAULT" \
-    --config.env "FLASK_APP=app.py" \
-    --config.env "LANG=C.UTF-8" \
-    --config.env "PYTHONUNBUFFERED=1" \
-    --config.env "PYTHONDONTWRITEBYTECODE=1" \
+    "${PYTHON_APP[@]}" "${FLASK_RUN[@]}" --config.cmd --port=8080 \
     --config.exposedports 8080/tcp \
     --config.label "org.opencontainers.image.description=Lab 002 movie catalog: Flask, movies in MongoDB through MONGO_URI (Flask, PyMongo from Debian $SUITE)"
 }
