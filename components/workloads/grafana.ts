@@ -69,8 +69,10 @@ export class Grafana extends pulumi.ComponentResource {
                             image: args.image,
                             ports: [{ name: "http", containerPort: GRAFANA_PORT }],
                             env,
-                            readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-                            livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+                            // database migrations on an upgrade run before it serves: 10 minutes for them
+                            startupProbe: { httpGet: health, periodSeconds: 10, failureThreshold: 60 },
+                            readinessProbe: { httpGet: health, periodSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { httpGet: health, periodSeconds: 20, failureThreshold: 6 },
                             resources: RESOURCE_PRESETS.small,
                             securityContext: restrictedContainer(),
                             volumeMounts: mounts,

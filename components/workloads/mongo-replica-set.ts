@@ -112,8 +112,11 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                             args: ["mongod", "--replSet", args.replicaSetName, "--bind_ip_all", "--keyFile", `${KEYFILE_DIR}/keyfile`, "--wiredTigerCacheSizeGB", "0.25"],
                             ports: [{ name: "mongodb", containerPort: MONGO_PORT }],
                             env,
-                            readinessProbe: { exec: ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
-                            livenessProbe: { exec: ping, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
+                            // mongod listens only once its storage recovery is done: 10 minutes for that;
+                            // after, ping answers in every member state (STARTUP2, RECOVERING too).
+                            startupProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 60 },
+                            readinessProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { exec: ping, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
                             resources: RESOURCE_PRESETS.small,
                             securityContext: restrictedContainer(),
                             volumeMounts: [
@@ -150,6 +153,8 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                         spec: {
                             restartPolicy: "OnFailure",
                             enableServiceLinks: false,
+                            // it talks to mongod only
+                            automountServiceAccountToken: false,
                             securityContext: podSecurity(MONGO_UID),
                             containers: [
                                 {

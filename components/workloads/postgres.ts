@@ -64,6 +64,15 @@ export function pgIsReady(): k8s.types.input.core.v1.ExecAction {
     return { command: ["sh", "-c", `exec pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`] };
 }
 
+/**
+ * Liveness: is the server there at all. pg_isready exits 0 (accepting), 1 (rejecting: starting
+ * up, in crash recovery, shutting down), 2 (no response) or 3 (no attempt). Only 2 and 3 mean
+ * a dead server; restarting one that is replaying WAL would only start the replay again.
+ */
+export function pgResponds(): k8s.types.input.core.v1.ExecAction {
+    return { command: ["sh", "-c", `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB"; [ $? -le 1 ]`] };
+}
+
 /** Env of the postgres containers; passwords only through secretKeyRef. */
 export function postgresEnv(auth: PostgresAuth, replication?: PostgresReplication): k8s.types.input.core.v1.EnvVar[] {
     const s = auth.settings;
@@ -143,8 +152,11 @@ export class Postgres extends pulumi.ComponentResource {
                         image: args.image,
                         ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
                         env,
-                        readinessProbe: { exec: pgIsReady(), initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-                        livenessProbe: { exec: pgIsReady(), initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        // Until it first accepts connections only the startup probe runs: 10 minutes
+                        // for a crash recovery (WAL replay) or a standby reaching consistency.
+                        startupProbe: { exec: pgIsReady(), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
+                        readinessProbe: { exec: pgIsReady(), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+                        livenessProbe: { exec: pgResponds(), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                         resources: RESOURCE_PRESETS.small,
                         securityContext: restrictedContainer(),
                         volumeMounts: initdb ? [...mounts, { name: "initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true }] : mounts,

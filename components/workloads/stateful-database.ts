@@ -98,6 +98,8 @@ export function statefulDatabase(
                     metadata: { labels: a.labels, annotations: a.podAnnotations },
                     spec: {
                         enableServiceLinks: false,
+                        // nothing in a database pod calls the Kubernetes API
+                        automountServiceAccountToken: false,
                         securityContext: podSecurity(a.uid),
                         terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
                         initContainers: [...permissions, ...pod.initContainers],

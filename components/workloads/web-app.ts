@@ -41,7 +41,7 @@ export class WebApp extends pulumi.ComponentResource {
         const probe: k8s.types.input.core.v1.Probe =
             "httpGet" in args.probe ? { httpGet: { path: args.probe.httpGet, port: "http" } } : { tcpSocket: { port: "http" } };
         const credentials = args.credentials ?? [];
-        const nonRoot = args.runAsUser !== undefined ? { runAsNonRoot: true, runAsUser: args.runAsUser } : {};
+        const nonRoot = args.runAsUser !== undefined ? { runAsNonRoot: true, runAsUser: args.runAsUser, runAsGroup: args.runAsUser } : {};
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
@@ -53,6 +53,8 @@ export class WebApp extends pulumi.ComponentResource {
                         metadata: { labels, annotations: Credentials.podAnnotations(...credentials) },
                         spec: {
                             enableServiceLinks: false,
+                            // the labs' apps talk to their database, never to the Kubernetes API
+                            automountServiceAccountToken: false,
                             securityContext: { seccompProfile: { type: "RuntimeDefault" }, ...nonRoot },
                             initContainers: args.initContainers ?? [],
                             containers: [
