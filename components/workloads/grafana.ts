@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore, restrictedContainer } from "../shared/resources";
 import { inlineScript } from "../shared/scripts";
 import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
@@ -60,6 +60,8 @@ export class Grafana extends pulumi.ComponentResource {
             name,
             {
                 ...args, labels, selector, ports, replicas: 1, uid: GRAFANA_UID, dataMount: DATA_DIR,
+                // /api/health is the one health endpoint Grafana has: readiness and liveness ask it at their own rates
+                annotations: kubeScoreIgnore("pod-probes-identical"),
                 storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: args.credentials.podAnnotations,
                 pod: () => ({
                     initContainers: [syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts })],

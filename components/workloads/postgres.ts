@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore, restrictedContainer } from "../shared/resources";
 import { inlineScript, scriptFile } from "../shared/scripts";
 import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
@@ -114,7 +114,10 @@ export class Postgres extends pulumi.ComponentResource {
         const ports = [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }];
         // With replication the client Service is read-write: only the primary, pod <name>-0.
         const primary = replication ? { ...selector, "statefulset.kubernetes.io/pod-name": `${args.name}-0` } : selector;
-        this.service = clientService(name, { serviceName: args.serviceName, namespace: ns, labels, selector: primary, ports }, this);
+        // kube-score (service-targets-pod) sees no pod with the pod-name label: the StatefulSet
+        // controller adds it to each pod at run time.
+        const annotations = replication ? kubeScoreIgnore("service-targets-pod") : undefined;
+        this.service = clientService(name, { serviceName: args.serviceName, namespace: ns, labels, selector: primary, ports, annotations }, this);
         if (replication) {
             // Every member answers reads (standbys in hot standby), as in the Kubernetes
             // replicated MySQL tutorial; a Service selector cannot exclude ordinal 0.
@@ -129,6 +132,9 @@ export class Postgres extends pulumi.ComponentResource {
             name,
             {
                 ...args, labels, selector, ports, replicas, uid: POSTGRES_UID, dataMount: DATA_MOUNT, storage: persistence, podAnnotations: args.auth.credentials.podAnnotations,
+                // No PodDisruptionBudget: the lab's exercises delete pods on purpose, and a budget would
+                // guard only against a drain of the class cluster, which is not drained in use.
+                annotations: replicas > 1 ? kubeScoreIgnore("statefulset-has-poddisruptionbudget") : undefined,
                 pod: ({ volumeName, headlessService }) => {
                     const mounts = [{ name: volumeName, mountPath: DATA_MOUNT }];
                     const primaryHost = { name: "PRIMARY_HOST", value: pulumi.interpolate`${args.name}-0.${headlessService.metadata.name}` };

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore } from "../shared/resources";
 import { clientService } from "./services";
 
 export interface WebAppArgs {
@@ -45,7 +45,9 @@ export class WebApp extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
+                // The apps' health paths are the students' own: readiness and liveness ask the same
+                // (HTTP path or TCP connect) at their own rates.
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels, annotations: kubeScoreIgnore("pod-probes-identical") },
                 spec: {
                     replicas: args.replicas ?? 1,
                     selector: { matchLabels: selector },
