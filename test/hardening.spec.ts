@@ -72,6 +72,23 @@ describe("hardening of the pods", () => {
         }
     });
 
+    it("switches kube-score checks off only on the objects whose reason it is (kube-score/ignore)", async () => {
+        const objs = objects(await run("dev"));
+        const ignored = (o: K8sObject) => (o.metadata.annotations?.["kube-score/ignore"] as string | undefined)?.split(",") ?? [];
+        const all = objs.filter((o) => ignored(o).length > 0).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${ignored(o).join(",")}`);
+        // the run-time pod-name label: the replicated primary's Service only
+        assert.deepStrictEqual(all.filter((x) => x.includes("service-targets-pod")), ["Service dev-postgres-ha/postgres-primary: service-targets-pod"]);
+        // no PDB: the replicated databases only
+        assert.deepStrictEqual(all.filter((x) => x.includes("poddisruptionbudget")).sort(), [
+            "StatefulSet dev-movies/mongo: pod-probes-identical,statefulset-has-poddisruptionbudget",
+            "StatefulSet dev-postgres-ha/postgres-sts: statefulset-has-poddisruptionbudget",
+        ]);
+        // PostgreSQL's probes differ: never switched off there
+        for (const s of ofKind(objs, "StatefulSet").filter((x) => x.spec.template.spec.containers[0].name === "postgres")) assert.ok(!ignored(s).includes("pod-probes-identical"), s.metadata.name);
+        // pod templates carry none: an annotation there would roll the pods
+        for (const p of podTemplates(objs)) assert.strictEqual(p.annotations?.["kube-score/ignore"], undefined, p.owner.metadata.name);
+    });
+
     describe("PostgreSQL's liveness: only a server that does not answer is dead", () => {
         let liveness: string;
         let readiness: string;
