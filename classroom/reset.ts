@@ -150,13 +150,14 @@ async function wipe(c: Cluster, w: ResetPlan["wipe"][number], image: string): Pr
         metadata: { name, namespace: w.namespace, labels: { "app.kubernetes.io/part-of": "state-labs", "app.kubernetes.io/component": "reset" } },
         spec: {
             restartPolicy: "Never",
+            automountServiceAccountToken: false,
             securityContext: { runAsUser: uid, runAsGroup: uid, runAsNonRoot: uid !== 0, seccompProfile: { type: "RuntimeDefault" } },
             containers: [
                 {
                     name: "wipe",
                     image,
                     command: ["sh", "-c", 'set -e; cd /data; for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi; done; [ -z "$(ls -A)" ]; echo "emptied"'],
-                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
                     resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
                     volumeMounts: [{ name: "data", mountPath: "/data" }],
                 },

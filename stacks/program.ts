@@ -13,6 +13,7 @@ import { MoviesLab } from "../components/labs/movies-lab";
 import { CustomerLab } from "../components/labs/customer-lab";
 import { PostgresHaLab } from "../components/labs/postgres-ha-lab";
 import { StudentAccess } from "../components/security/student-access";
+import { StudentPolicy } from "../components/security/student-policy";
 import { LabsConfig, PROJECT } from "./config";
 import { LABS } from "./config-keys";
 
@@ -86,6 +87,8 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
         pulumi.log.warn(`no kubeconfig for the student: the API server is unknown; set ${PROJECT}:studentApiServer, or run with a kubeconfig whose current context names its server`);
     }
     const access = new StudentAccess("student", { naming, labels: naming.stackLabels(), namespaces, apiServer: config.student.apiServer }, opts);
+    // What the student's own requests may mount, in every storage mode (student-policy.ts).
+    new StudentPolicy("student-policy", { naming, labels: naming.stackLabels(), accessNamespace: access.namespace }, opts);
     return {
         prefix: config.prefix,
         storageMode: config.storage.mode,

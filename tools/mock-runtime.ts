@@ -75,7 +75,7 @@ function unwrapSecrets(v: any, at: string, secretPaths: string[]): any {
     return v;
 }
 
-const NAMESPACED_FREE = new Set(["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"]);
+const NAMESPACED_FREE = new Set(["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]);
 
 /** The k8s kind of a pulumi-kubernetes type token (`kubernetes:apps/v1:StatefulSet` → StatefulSet). */
 export function kindOf(type: string): string | undefined {

@@ -9,11 +9,12 @@ import { PreflightError, requireStackFile } from "../classroom/preflight";
 import { PROJECT } from "../stacks/config";
 import { JsonObject, REPO_ROOT, StackRun, isClusterScoped, kubernetesObjects, runStack, stackFileConfig } from "./mock-runtime";
 
-// Apply order (Helm's, for the kinds we emit): what others refer to comes first. The fence
+// Apply order (Helm's, for the kinds we emit): what others refer to comes first; the student's
+// admission policy before anything the student could use. The fence
 // (policies, quota, limits) precedes any pod; a ServiceAccount precedes its token Secret,
 // which the token controller deletes if the account is missing.
 const ORDER = [
-    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume",
     "PersistentVolumeClaim", "Role", "RoleBinding", "Service", "Job", "StatefulSet", "Deployment", "Ingress",
 ];
 

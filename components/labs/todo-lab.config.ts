@@ -1,12 +1,13 @@
 // The todo lab's share of the stack configuration (see LabConfig in lab.ts).
 import type { LabConfig } from "./lab";
-import { dnsLabel, image, rule, size } from "../shared/config-rules";
+import { dnsLabel, image, intRange, rule, size } from "../shared/config-rules";
 import { DNS_LABEL } from "../shared/naming";
 import { parseQuantity } from "../shared/quantity";
 
 export interface TodoSettings {
     dbSize: string;
     appImage: string;
+    appUid: number;
     ingressHost: string;
     ingressClassName: string;
 }
@@ -26,6 +27,13 @@ const KEYS = {
         default: "daredrexel/stateful-flask:v0",
         description: "todo: the Flask todo app image.",
         schema: image,
+    },
+    todoAppUid: {
+        type: "integer",
+        default: 10001,
+        description:
+            "todo: uid (and gid) the app and its `migrate` init container run as, never root. The image's files must be readable by it and it may write only to `/tmp` (the course's `daredrexel/stateful-flask:v0` and the sandbox's image do).",
+        schema: intRange(1, 2147483647),
     },
     todoIngressHost: {
         type: "string",
@@ -51,6 +59,7 @@ export const TODO: LabConfig<"todo", typeof KEYS, TodoSettings> = {
     settings: (v, prefix) => ({
         dbSize: v.todoDbSize,
         appImage: v.todoAppImage,
+        appUid: v.todoAppUid,
         ingressHost: v.todoIngressHost || defaultHost(prefix),
         ingressClassName: v.todoIngressClassName,
     }),

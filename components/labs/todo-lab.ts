@@ -32,7 +32,8 @@ export class TodoLab extends pulumi.ComponentResource {
         const db = { name: "postgres", component: "database", extra: { app: "postgres" } };
         const flask = { name: "stateful-flask", component: "backend", extra: { app: "stateful-flask" } };
         const dbNs = labNamespace(this, `${name}-postgres-ns`, args, { lab: LAB, base: "postgres", holdsData: true, unknownAppUser: false });
-        const appNs = labNamespace(this, `${name}-app-ns`, args, { lab: LAB, base: "stateful-namespace", holdsData: false, unknownAppUser: true });
+        // The app runs as a set non-root uid (todoAppUid), so its namespace can enforce restricted.
+        const appNs = labNamespace(this, `${name}-app-ns`, args, { lab: LAB, base: "stateful-namespace", holdsData: false, unknownAppUser: false });
         const ingressNs = labNamespace(this, `${name}-ingress-ns`, args, { lab: LAB, base: "todo-ingress", holdsData: false, unknownAppUser: false });
 
         const dbLabels = naming.appLabels(LAB, db);
@@ -121,6 +122,7 @@ export class TodoLab extends pulumi.ComponentResource {
                 // the app's paths are the students' own: a TCP check cannot be wrong
                 probe: { tcp: true },
                 env,
+                runAsUser: args.appUid,
                 initContainers: [
                     {
                         name: "migrate",

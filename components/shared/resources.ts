@@ -13,6 +13,15 @@ export const RESOURCE_PRESETS = {
     small: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
 } as const satisfies Record<string, Resources>;
 
+/**
+ * Switches off kube-score checks on one object (its annotation `kube-score/ignore`), where the
+ * reason is this object's: the caller says why in a comment. Project-wide ones are listed
+ * with theirs in test/cluster/kube-score.spec.ts.
+ */
+export function kubeScoreIgnore(...checks: string[]): Record<string, string> {
+    return { "kube-score/ignore": checks.join(",") };
+}
+
 /** Container security context for a non-root process: nothing it does not need. */
 export function restrictedContainer(): k8s.types.input.core.v1.SecurityContext {
     return {

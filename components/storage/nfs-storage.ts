@@ -47,7 +47,9 @@ export class NfsStorage extends StaticStorage {
                         metadata: { labels: jobLabels },
                         spec: {
                             restartPolicy: "OnFailure",
-                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            automountServiceAccountToken: false,
+                            // Root, said so: mkdir under an export root it may not own.
+                            securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } },
                             containers: [
                                 {
                                     name: "mkdir",
@@ -55,7 +57,15 @@ export class NfsStorage extends StaticStorage {
                                     command: ["sh", "-c", 'mkdir -p "/export/$DIR" && chmod 0777 "/export/$DIR" && ls -ld "/export/$DIR"'],
                                     env: [{ name: "DIR", value: relative }],
                                     resources: RESOURCE_PRESETS.nano,
-                                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] } },
+                                    // Only what mkdir and chmod use: DAC_OVERRIDE to create under a root owned by
+                                    // another user (no_root_squash exports), FOWNER to chmod a directory a re-run
+                                    // finds owned by the database user. No chown here, so no CHOWN. It writes only
+                                    // to the export: the image's file system stays read-only.
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        readOnlyRootFilesystem: true,
+                                        capabilities: { drop: ["ALL"], add: ["DAC_OVERRIDE", "FOWNER"] },
+                                    },
                                     volumeMounts: [{ name: "export", mountPath: "/export" }],
                                 },
                             ],

@@ -39,6 +39,8 @@ export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.
             runAsGroup: 0,
             runAsNonRoot: false,
             allowPrivilegeEscalation: false,
+            // chown and chmod touch only the volume
+            readOnlyRootFilesystem: true,
             capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] },
             seccompProfile: { type: "RuntimeDefault" },
         },

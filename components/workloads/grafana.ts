@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore, restrictedContainer } from "../shared/resources";
 import { inlineScript } from "../shared/scripts";
 import { clientService } from "./services";
 import { StorageBackend } from "../storage/storage-backend";
@@ -60,6 +60,8 @@ export class Grafana extends pulumi.ComponentResource {
             name,
             {
                 ...args, labels, selector, ports, replicas: 1, uid: GRAFANA_UID, dataMount: DATA_DIR,
+                // /api/health is the one health endpoint Grafana has: readiness and liveness ask it at their own rates
+                annotations: kubeScoreIgnore("pod-probes-identical"),
                 storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: args.credentials.podAnnotations,
                 pod: () => ({
                     initContainers: [syncCredentialsContainer({ image: args.image, script: SYNC_ADMIN_PASSWORD, env, volumeMounts: mounts })],
@@ -69,8 +71,10 @@ export class Grafana extends pulumi.ComponentResource {
                             image: args.image,
                             ports: [{ name: "http", containerPort: GRAFANA_PORT }],
                             env,
-                            readinessProbe: { httpGet: health, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
-                            livenessProbe: { httpGet: health, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+                            // database migrations on an upgrade run before it serves: 10 minutes for them
+                            startupProbe: { httpGet: health, periodSeconds: 10, failureThreshold: 60 },
+                            readinessProbe: { httpGet: health, periodSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { httpGet: health, periodSeconds: 20, failureThreshold: 6 },
                             resources: RESOURCE_PRESETS.small,
                             securityContext: restrictedContainer(),
                             volumeMounts: mounts,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials, syncCredentialsContainer } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS, podSecurity, restrictedContainer } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore, podSecurity, restrictedContainer } from "../shared/resources";
 import { inlineScript, scriptFile } from "../shared/scripts";
 import { StorageBackend } from "../storage/storage-backend";
 import { statefulDatabase } from "./stateful-database";
@@ -78,6 +78,10 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
             name,
             {
                 ...args, labels, selector, ports: [{ name: "mongodb", port: MONGO_PORT, targetPort: "mongodb" }], uid: MONGO_UID, dataMount: MONGO_DATA_DIR,
+                // ping is the check that answers in every member state, for readiness and liveness alike
+                // (their rates differ). No PodDisruptionBudget: the lab's exercises delete members on purpose,
+                // and a budget would guard only against a drain of the class cluster, which is not drained in use.
+                annotations: kubeScoreIgnore("pod-probes-identical", "statefulset-has-poddisruptionbudget"),
                 storage: { kind: "claimTemplate", template: args.template, size: args.size }, podAnnotations: c.podAnnotations,
                 pod: () => ({
                     initContainers: [
@@ -112,8 +116,11 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                             args: ["mongod", "--replSet", args.replicaSetName, "--bind_ip_all", "--keyFile", `${KEYFILE_DIR}/keyfile`, "--wiredTigerCacheSizeGB", "0.25"],
                             ports: [{ name: "mongodb", containerPort: MONGO_PORT }],
                             env,
-                            readinessProbe: { exec: ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
-                            livenessProbe: { exec: ping, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
+                            // mongod listens only once its storage recovery is done: 10 minutes for that;
+                            // after, ping answers in every member state (STARTUP2, RECOVERING too).
+                            startupProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 60 },
+                            readinessProbe: { exec: ping, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 6 },
+                            livenessProbe: { exec: ping, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6 },
                             resources: RESOURCE_PRESETS.small,
                             securityContext: restrictedContainer(),
                             volumeMounts: [
@@ -150,6 +157,8 @@ export class MongoReplicaSet extends pulumi.ComponentResource {
                         spec: {
                             restartPolicy: "OnFailure",
                             enableServiceLinks: false,
+                            // it talks to mongod only
+                            automountServiceAccountToken: false,
                             securityContext: podSecurity(MONGO_UID),
                             containers: [
                                 {

@@ -10,6 +10,7 @@ export interface ServiceArgs {
     labels: Labels;
     selector: Labels;
     ports: k8s.types.input.core.v1.ServicePort[];
+    annotations?: Record<string, string>;
 }
 
 /** The headless Service that gives a StatefulSet's pods stable DNS names. */
@@ -36,7 +37,7 @@ export function clientService(name: string, a: ServiceArgs, parent: pulumi.Resou
     return new k8s.core.v1.Service(
         name,
         {
-            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels, annotations: { "pulumi.com/skipAwait": "true" } },
+            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels, annotations: { "pulumi.com/skipAwait": "true", ...a.annotations } },
             spec: { type: "ClusterIP", selector: a.selector, ports: a.ports },
         },
         { parent },

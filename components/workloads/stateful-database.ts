@@ -51,6 +51,8 @@ export interface StatefulDatabaseArgs {
     backend: StorageBackend;
     keepDataOnDestroy: boolean;
     podAnnotations: Record<string, string> | undefined;
+    /** Annotations of the StatefulSet itself (not its pods: a change there rolls none). */
+    annotations?: Record<string, string>;
     /** The pod, given the data volume's name and the headless Service (for member host names). */
     pod: (s: { volumeName: string; headlessService: k8s.core.v1.Service }) => DatabasePod;
 }
@@ -88,7 +90,7 @@ export function statefulDatabase(
     const statefulSet = new k8s.apps.v1.StatefulSet(
         name,
         {
-            metadata: { name: a.name, namespace: a.namespace.forPods, labels: a.labels },
+            metadata: { name: a.name, namespace: a.namespace.forPods, labels: a.labels, annotations: a.annotations },
             spec: {
                 serviceName: service.metadata.name,
                 replicas: a.replicas,
@@ -98,6 +100,8 @@ export function statefulDatabase(
                     metadata: { labels: a.labels, annotations: a.podAnnotations },
                     spec: {
                         enableServiceLinks: false,
+                        // nothing in a database pod calls the Kubernetes API
+                        automountServiceAccountToken: false,
                         securityContext: podSecurity(a.uid),
                         terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
                         initContainers: [...permissions, ...pod.initContainers],

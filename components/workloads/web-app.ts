@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Credentials } from "../security/credentials";
 import { AppIdentity, LabId, StackNaming, serviceHost } from "../shared/naming";
-import { RESOURCE_PRESETS } from "../shared/resources";
+import { RESOURCE_PRESETS, kubeScoreIgnore } from "../shared/resources";
 import { clientService } from "./services";
 
 export interface WebAppArgs {
@@ -41,11 +41,13 @@ export class WebApp extends pulumi.ComponentResource {
         const probe: k8s.types.input.core.v1.Probe =
             "httpGet" in args.probe ? { httpGet: { path: args.probe.httpGet, port: "http" } } : { tcpSocket: { port: "http" } };
         const credentials = args.credentials ?? [];
-        const nonRoot = args.runAsUser !== undefined ? { runAsNonRoot: true, runAsUser: args.runAsUser } : {};
+        const nonRoot = args.runAsUser !== undefined ? { runAsNonRoot: true, runAsUser: args.runAsUser, runAsGroup: args.runAsUser } : {};
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
-                metadata: { name: args.name, namespace: args.namespace.forPods, labels },
+                // The apps' health paths are the students' own: readiness and liveness ask the same
+                // (HTTP path or TCP connect) at their own rates.
+                metadata: { name: args.name, namespace: args.namespace.forPods, labels, annotations: kubeScoreIgnore("pod-probes-identical") },
                 spec: {
                     replicas: args.replicas ?? 1,
                     selector: { matchLabels: selector },
@@ -53,6 +55,8 @@ export class WebApp extends pulumi.ComponentResource {
                         metadata: { labels, annotations: Credentials.podAnnotations(...credentials) },
                         spec: {
                             enableServiceLinks: false,
+                            // the labs' apps talk to their database, never to the Kubernetes API
+                            automountServiceAccountToken: false,
                             securityContext: { seccompProfile: { type: "RuntimeDefault" }, ...nonRoot },
                             initContainers: args.initContainers ?? [],
                             containers: [

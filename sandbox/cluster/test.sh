@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run test:cluster`: the toolchains and images (built once, then cached), then three suites,
 # each on a fresh local cluster, torn down whatever happens:
-#   1. acceptance: the rendered stacks applied with kubectl (test/cluster/acceptance.spec.ts);
+#   1. acceptance: the rendered stacks applied with kubectl (test/cluster/acceptance.spec.ts),
+#      then kube-score over them (test/cluster/kube-score.spec.ts);
 #   2. engine: `pulumi up` of every stack with the engine built here (test/cluster/engine.spec.ts),
 #      then a class of three through `npm run classroom` (test/cluster/classroom.spec.ts), on
 #      kwok's fake nodes;
@@ -47,7 +48,7 @@ suite() { # up-script spec file...
   "$NODE/down.sh" >/dev/null 2>&1   # also removes a control plane without a real node
 }
 
-suite "$HERE/up.sh" test/cluster/acceptance.spec.ts
+suite "$HERE/up.sh" test/cluster/acceptance.spec.ts test/cluster/kube-score.spec.ts
 # The engine runs offline: file backend and PULUMI_HOME in a temp dir, no plugin downloads.
 # shellcheck source=../engine/env.sh
 (cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/kwok" && suite "$HERE/up.sh" test/cluster/engine.spec.ts test/cluster/classroom.spec.ts)

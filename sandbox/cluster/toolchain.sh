@@ -5,6 +5,7 @@
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl  (k8s.io/kubernetes)
 #   etcd                                                            (go.etcd.io/etcd/server/v3)
 #   kwok kwokctl                                                    (sigs.k8s.io/kwok)
+#   kube-score                                                      (github.com/zegl/kube-score)
 #
 # Why build from source: this machine (and CI) can reach package registries
 # only (Go module proxy, Debian, npm, ...), never dl.k8s.io / GitHub releases /
@@ -26,6 +27,8 @@ set -euo pipefail
 # is too old for recent kube-apiserver releases).
 ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
+# The manifest checker of the acceptance suite (test/cluster/kube-score.spec.ts).
+KUBE_SCORE_VERSION="v1.20.0"
 # Bump when the build recipe below changes in a way that must invalidate stamps.
 RECIPE_REV="1"
 
@@ -67,10 +70,29 @@ for b in kwok kwokctl; do
   report "$b" "$modver" "$(( $(date +%s) - t0 ))s"
 done
 
+# --- kube-score -------------------------------------------------------------
+# No replace directives either: 'go install' works. Its version is a main-package variable.
+modver="github.com/zegl/kube-score@$KUBE_SCORE_VERSION"
+if is_fresh kube-score "$modver"; then
+  report kube-score "$modver" cached
+else
+  logf="$LOG_DIR/kube-score.log"
+  log "building kube-score from $modver (log: $logf) ..."
+  t0=$(date +%s)
+  if ! (cd "$SRC_DIR" && GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+          "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION") >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    die "build of kube-score ($modver) failed; full log: $logf"
+  fi
+  stamp_of "$modver" >"$STAMP_DIR/kube-score"
+  report kube-score "$modver" "$(( $(date +%s) - t0 ))s"
+fi
+
 # --- sanity: every binary answers --version --------------------------------
-for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl kube-score; do
   case "$b" in
     kubectl) args=(version --client) ;;
+    kube-score) args=(version) ;;
     *) args=(--version) ;;
   esac
   "$BIN_DIR/$b" "${args[@]}" >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b ${args[*]}' failed)"

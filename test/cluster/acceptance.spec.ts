@@ -3,6 +3,9 @@
 // controller-manager, scheduler; kwok plays the kubelet), and what the labs promise is read
 // back through kubectl. Needs KUBECONFIG (sandbox/cluster/test.sh sets it up).
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { Applied, Obj, WAIT_MS, getJson, inNamespaces, kubectl, ok, renderAndApply, until, waitBoundAndReady } from "./kube";
 
 const figures: string[] = [];
@@ -76,6 +79,96 @@ for (const stack of ["dev", "nfs"]) {
                     .filter((m: string) => !/Operation cannot be fulfilled on resourcequotas .*the object has been modified/.test(m));
                 assert.deepStrictEqual(refusals, [], `${ns}: pods refused`);
             }
+        });
+
+        describe("the student's storage fence (ValidatingAdmissionPolicy), with the student's own token", () => {
+            let kubeconfig: string;
+            let ns: string;
+            const as = (args: string[], input?: string) => kubectl(["--kubeconfig", kubeconfig, ...args], input);
+            const tryCreate = (o: Obj) => as(["create", "--dry-run=server", "-f", "-"], JSON.stringify(o));
+            // In nfs mode the export root the stack's PVs live under; in hostPath mode any server.
+            const exportRoot = () => {
+                const job = a.objects.find((o) => o.kind === "Job" && o.metadata.name.startsWith("mkdir-"));
+                return job ? job.spec.template.spec.volumes[0].nfs : { server: "192.0.2.1", path: "/" };
+            };
+            const pod = (name: string, spec: Obj): Obj => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns }, spec: { containers: [{ name: "c", image: "busybox:1.36.1", command: ["sleep", "1d"] }], ...spec } });
+            const deployment = (name: string, spec: Obj): Obj => ({
+                apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: ns },
+                spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox:1.36.1" }], ...spec } } },
+            });
+            const refused = (r: { code: number; stderr: string }, why: RegExp, what: string) => {
+                assert.notStrictEqual(r.code, 0, `${what} was admitted`);
+                assert.match(r.stderr, why, what);
+            };
+            const FENCE = /ValidatingAdmissionPolicy '[^']*-student-storage-fence'.*denied request: state-labs:/;
+
+            before(() => {
+                // a namespace holding data: Pod Security baseline there allows inline nfs volumes
+                ns = a.objects.find((o) => o.kind === "StatefulSet" && o.spec.volumeClaimTemplates?.length > 0)!.metadata.namespace;
+                const token = ok(["create", "token", "student", "-n", `${stack}-access`, "--duration=1h"]).trim();
+                const admin = JSON.parse(ok(["config", "view", "--raw", "--minify", "-o", "json"]));
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "student-"));
+                kubeconfig = path.join(dir, "kubeconfig");
+                const cluster = admin.clusters[0];
+                fs.writeFileSync(kubeconfig, JSON.stringify({
+                    apiVersion: "v1", kind: "Config", clusters: [cluster], users: [{ name: "student", user: { token } }],
+                    contexts: [{ name: "student", context: { cluster: cluster.name, user: "student", namespace: ns } }], "current-context": "student",
+                }), { mode: 0o600 });
+            });
+
+            it("admits what the labs need: a pod on its own claim, a ConfigMap, an emptyDir; a claim without volumeName; an edit of the stack's StatefulSet", () => {
+                const claim = getJson(["pvc", "-n", ns]).items[0].metadata.name;
+                const r = tryCreate(pod("fence-ok", { volumes: [{ name: "d", persistentVolumeClaim: { claimName: claim } }, { name: "t", emptyDir: {} }] }));
+                assert.strictEqual(r.code, 0, r.stderr);
+                const c = tryCreate({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "fence-ok", namespace: ns }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } });
+                assert.strictEqual(c.code, 0, c.stderr);
+                for (const s of getJson(["statefulset", "-n", ns]).items) {
+                    const e = as(["patch", "statefulset", s.metadata.name, "--dry-run=server", "--type=merge", "-p", JSON.stringify({ spec: { template: { metadata: { annotations: { "student/edit": "1" } } } } })]);
+                    assert.strictEqual(e.code, 0, e.stderr);
+                }
+            });
+
+            it("refuses a pod with an inline nfs volume on the export root", () => {
+                refused(tryCreate(pod("fence-nfs", { volumes: [{ name: "all", nfs: exportRoot() }] })), new RegExp(`${FENCE.source}.*refused volumes: all`), "inline nfs pod");
+            });
+
+            it("refuses a hostPath pod (Pod Security baseline first) and a hostPath Deployment (the policy)", () => {
+                refused(tryCreate(pod("fence-hostpath", { volumes: [{ name: "h", hostPath: { path: "/" } }] })), /violates PodSecurity.*hostPath|state-labs:/, "hostPath pod");
+                refused(tryCreate(deployment("fence-hostpath", { volumes: [{ name: "h", hostPath: { path: "/" } }] })), new RegExp(`${FENCE.source}.*refused volumes: h`), "hostPath Deployment");
+            });
+
+            it("refuses a claim naming another student's PV (volumeName)", () => {
+                const pvs = getJson(["pv"]).items;
+                const other = pvs.find((p: Obj) => p.metadata.labels?.["state-labs.io/prefix"] !== stack) ?? pvs[0];
+                const claim = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "fence-steal", namespace: ns }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: other.spec.storageClassName, volumeName: other.metadata.name, resources: { requests: { storage: "1Mi" } } } };
+                refused(tryCreate(claim), new RegExp(`${FENCE.source}.*may not name a PersistentVolume`), "claim with volumeName");
+            });
+
+            it("refuses a privileged container (Pod Security first for a pod; the policy for a Deployment)", () => {
+                const privileged = { containers: [{ name: "root", image: "busybox:1.36.1", securityContext: { privileged: true } }] };
+                refused(tryCreate(pod("fence-privileged", privileged)), /violates PodSecurity.*privileged|state-labs:/, "privileged pod");
+                refused(tryCreate(deployment("fence-privileged", privileged)), new RegExp(`${FENCE.source}.*privileged containers.*refused containers: root`), "privileged Deployment");
+            });
+
+            it("refuses a Deployment and a CronJob with an nfs volume", () => {
+                refused(tryCreate(deployment("fence-nfs", { volumes: [{ name: "all", nfs: exportRoot() }] })), new RegExp(`${FENCE.source}.*refused volumes: all`), "nfs Deployment");
+                const cron = {
+                    apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "fence-nfs", namespace: ns },
+                    spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox:1.36.1" }], volumes: [{ name: "all", nfs: exportRoot() }] } } } } },
+                };
+                refused(tryCreate(cron), new RegExp(`${FENCE.source}.*refused volumes: all`), "nfs CronJob");
+            });
+
+            it("refuses an edit adding an nfs volume to the stack's StatefulSet", () => {
+                const s = getJson(["statefulset", "-n", ns]).items[0];
+                const add = [{ op: "add", path: "/spec/template/spec/volumes", value: [...(s.spec.template.spec.volumes ?? []), { name: "all", nfs: exportRoot() }] }];
+                refused(as(["patch", "statefulset", s.metadata.name, "--dry-run=server", "--type=json", "-p", JSON.stringify(add)]), new RegExp(`${FENCE.source}.*refused volumes: all`), "StatefulSet edit");
+            });
+
+            it("leaves the operator alone: the same nfs pod is admitted for the admin", () => {
+                const r = kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod("fence-admin", { volumes: [{ name: "all", nfs: exportRoot() }] })));
+                assert.strictEqual(r.code, 0, r.stderr);
+            });
         });
 
         it("recreates pod <sts>-0 under the same name, on the same claim and PV, when it is deleted", async () => {

@@ -10,11 +10,13 @@
 # models do not declare (a student's own table, say), on every start: a guard loaded into
 # those Python processes (sitecustomize) leaves whatever is only in the database out of the
 # comparison, so migrations only add. An image that ships its migrations just gets
-# `flask db upgrade`.
+# `flask db upgrade`. The derived history goes to a temporary directory, not the image's
+# working directory: the app runs as a non-root uid that may write only to /tmp.
 # Inlined into the pod spec (sh -c) without these leading comment lines.
 set -eu
 if [ ! -d migrations ]; then
-  guard="$(mktemp -d)"
+  work="$(mktemp -d)"
+  guard="$work" history="$work/migrations"
   cat >"$guard/sitecustomize.py" <<'PY'
 from alembic.runtime.environment import EnvironmentContext
 
@@ -43,7 +45,9 @@ url = os.environ.get("SQLALCHEMY_DATABASE_URI") or os.environ["DATABASE_URL"]
 with sqlalchemy.create_engine(url).begin() as db:
     db.execute(sqlalchemy.text("DROP TABLE IF EXISTS alembic_version"))
 PY
-  flask db init
-  flask db migrate -m "schema of this image"
+  flask db init -d "$history"
+  flask db migrate -d "$history" -m "schema of this image"
+  flask db upgrade -d "$history"
+else
+  flask db upgrade
 fi
-flask db upgrade
