@@ -238,6 +238,36 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         ok(["delete", "pod", client, "-n", NS.workshop, "--wait=false"]);
     });
 
+    it("workshop: a database slower to start than the old liveness window becomes Ready without being restarted", async () => {
+        // Before the startup probe, liveness (30 s delay, 6 failures 10 s apart) killed a
+        // PostgreSQL that did not answer within 90 s, such as one replaying a long WAL.
+        const OLD_LIVENESS_WINDOW_S = 90;
+        const delay = OLD_LIVENESS_WINDOW_S + 30;
+        const sts = getJson(["statefulset", "db", "-n", NS.workshop]);
+        const container = (sts.spec.template.spec.containers as Obj[]).find((c) => c.name === "postgres")!;
+        assert.strictEqual(container.command, undefined, "the image's entrypoint starts the server");
+        const patch = { spec: { template: { spec: { containers: [{ name: "postgres", command: ["sh", "-c", `sleep ${delay} && exec docker-entrypoint.sh postgres`] }] } } } };
+        ok(["patch", "statefulset", "db", "-n", NS.workshop, "--type=strategic", "-p", JSON.stringify(patch)]);
+        /** Whether db-0 runs the delayed command; undefined while there is no pod. */
+        const delayed = () => {
+            const r = kubectl(["get", "pod", "db-0", "-n", NS.workshop, "-o", "json"]);
+            return r.code === 0 ? (JSON.parse(r.stdout).spec.containers as Obj[]).some((c) => c.command !== undefined) : undefined;
+        };
+        const t0 = Date.now();
+        try {
+            await until("db-0 recreated with the delayed start", () => delayed() === true || "old pod, or none yet");
+            await until(`db-0 Ready after a ${delay} s start`, () => podReady(NS.workshop, "db-0"), 5000);
+            const seconds = (Date.now() - t0) / 1000;
+            figures.push(`workshop db-0 with a start delayed ${delay} s: Ready after ${seconds.toFixed(0)} s`);
+            assert.ok(seconds > OLD_LIVENESS_WINDOW_S, `Ready after ${seconds} s: the start was not slow enough to prove anything`);
+            const status = (getJson(["pod", "db-0", "-n", NS.workshop]).status.containerStatuses as Obj[]).find((c) => c.name === "postgres")!;
+            assert.strictEqual(status.restartCount, 0, `restarted while starting: ${JSON.stringify(status.lastState)}`);
+        } finally {
+            ok(["rollout", "undo", "statefulset/db", "-n", NS.workshop]);
+            await until("db-0 back on the stack's own command", () => (delayed() === false ? podReady(NS.workshop, "db-0") : "delayed or no pod"));
+        }
+    });
+
     it("todo: the migration ran, the app answers by DNS name from another pod and stores in PostgreSQL, and keeps it across an app restart", async () => {
         const q = (s: string) => sql(NS.todoDb, "postgres-0", "todo", "todo", s);
         assert.strictEqual(q("SELECT to_regclass('public.todo') IS NOT NULL"), "t", "table todo exists");
