@@ -59,17 +59,29 @@ describe("hardening of the pods", () => {
         assert.deepStrictEqual([spec.securityContext.runAsUser, spec.securityContext.runAsGroup, spec.securityContext.runAsNonRoot], [4242, 4242, true]);
     });
 
-    it("NFS mkdir Jobs: root said explicitly, and only the capabilities mkdir and chmod use", async () => {
+    it("NFS mkdir Jobs: root said explicitly, only the capability mkdir uses, a 0700 directory, in the storage namespace", async () => {
         const jobs = ofKind(objects(await run("nfs")), "Job").filter((j) => j.metadata.name.startsWith("mkdir-"));
         assert.ok(jobs.length > 0);
         for (const j of jobs) {
+            assert.strictEqual(j.metadata.namespace, "nfs-storage", `${j.metadata.name}: a root pod on the export root where a student may exec`);
+            assert.match(j.spec.template.spec.containers[0].command.join(" "), /mkdir -p -m 0700 /);
             const spec = j.spec.template.spec;
             assert.deepStrictEqual([spec.securityContext.runAsUser, spec.securityContext.runAsGroup, spec.securityContext.runAsNonRoot], [0, 0, false], j.metadata.name);
             const [c] = spec.containers;
             assert.doesNotMatch(c.command.join(" "), /chown/);
-            assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"], add: ["DAC_OVERRIDE", "FOWNER"] });
+            assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"], add: ["DAC_OVERRIDE"] });
             assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
         }
+    });
+
+    it("NFS storage namespace: baseline enforced, no student rights, no traffic, and only the mkdir Jobs", async () => {
+        const objs = objects(await run("nfs"));
+        const ns = one(objs, "Namespace", "nfs-storage");
+        assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+        const inside = objs.filter((o) => o.metadata.namespace === "nfs-storage");
+        assert.deepStrictEqual([...new Set(inside.map((o) => o.kind))].sort(), ["Job", "NetworkPolicy"], "no Role or RoleBinding: the student may not exec into a pod that mounts the export root");
+        assert.deepStrictEqual(one(objs, "NetworkPolicy", "no-traffic", "nfs-storage").spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        assert.ok(!objects(await run("dev")).some((o) => o.metadata.name === "dev-storage" || o.metadata.namespace === "dev-storage"), "hostPath mode has no root Jobs, so no storage namespace");
     });
 
     it("switches kube-score checks off only on the objects whose reason it is (kube-score/ignore)", async () => {

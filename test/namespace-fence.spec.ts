@@ -94,7 +94,8 @@ for (const stack of STACK_FILES) {
         });
 
         it("opens exactly the todo lab's two cross-namespace paths: app to database, ingress controller to app", () => {
-            const extra = ofKind(objs, "NetworkPolicy").filter((p) => p.metadata.name !== "same-namespace-only");
+            // (the storage namespace's no-traffic policy opens nothing: hardening.spec.ts)
+            const extra = ofKind(objs, "NetworkPolicy").filter((p) => p.metadata.name !== "same-namespace-only" && p.metadata.namespace !== `${stack}-storage`);
             assert.deepStrictEqual(extra.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(), [
                 `${stack}-postgres/allow-stateful-flask`,
                 `${stack}-stateful-namespace/allow-ingress-controller`,
@@ -156,7 +157,11 @@ describe("NamespaceFence: sizes", () => {
             it(`default quotas hold each namespace's footprint (${stack}, ${variant})`, async () => {
                 const objs = objects(await run(stack, overrides));
                 const hard = ofKind(objs, "ResourceQuota")[0].spec.hard;
-                for (const [ns, f] of Object.entries(footprintByNamespace(objs, true))) {
+                const fenced = new Set(ofKind(objs, "ResourceQuota").map((q) => q.metadata.namespace as string));
+                const footprints = Object.entries(footprintByNamespace(objs, true));
+                // Only the storage namespace (NFS mkdir Jobs, no student) runs pods outside a quota.
+                assert.deepStrictEqual(footprints.map(([ns]) => ns).filter((ns) => !fenced.has(ns)), stack === "nfs" ? [`${stack}-storage`] : []);
+                for (const [ns, f] of footprints.filter(([ns]) => fenced.has(ns))) {
                     const checks: [string, number, number][] = [
                         ["pods", f.pods + f.jobPods, Number(hard.pods)],
                         ["requests.cpu", f.cpuRequests, parseQuantity(hard["requests.cpu"])],

@@ -336,7 +336,7 @@ describe("two stacks on one cluster", () => {
             for (const o of objs.filter((x) => !isClusterScoped(x.kind))) assert.ok(own.has(o.metadata.namespace), `${o.kind} ${o.metadata.name} in ${o.metadata.namespace}`);
             for (const b of ofKind(objs, "RoleBinding")) for (const s of b.subjects) assert.ok(own.has(s.namespace), `RoleBinding subject in ${s.namespace}`);
             for (const p of ofKind(objs, "NetworkPolicy")) {
-                for (const peer of p.spec.ingress.flatMap((i: K8sObject) => i.from ?? [])) {
+                for (const peer of (p.spec.ingress ?? []).flatMap((i: K8sObject) => i.from ?? [])) {
                     const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
                     if (peer.namespaceSelector) assert.ok(own.has(ns) || ns === "ingress-nginx", `${p.metadata.name} admits namespace ${ns}`);
                 }

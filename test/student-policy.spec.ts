@@ -26,11 +26,11 @@ describe("StudentPolicy (labs:security:StudentPolicy)", () => {
                 assert.strictEqual(policy.metadata.labels["state-labs.io/prefix"], stack);
             });
 
-            it("binds to every lab namespace of the stack, not its access namespace", () => {
+            it("binds to every lab namespace of the stack, not its access or storage namespace (the student has no rights there)", () => {
                 const sel = one(objs, "ValidatingAdmissionPolicyBinding", `${stack}-student-storage-fence`).spec.matchResources.namespaceSelector;
                 const namespaces = ofKind(objs, "Namespace");
                 for (const ns of namespaces) {
-                    assert.strictEqual(matches(sel, ns.metadata.labels), ns.metadata.name !== `${stack}-access`, ns.metadata.name);
+                    assert.strictEqual(matches(sel, ns.metadata.labels), ![`${stack}-access`, `${stack}-storage`].includes(ns.metadata.name), ns.metadata.name);
                 }
                 // another stack's namespace, with the same lab
                 assert.ok(!matches(sel, { ...namespaces.find((n) => n.metadata.name !== `${stack}-access`)!.metadata.labels, "state-labs.io/prefix": "other" }));

@@ -48,6 +48,14 @@ export class StackNaming {
         return this.namespace("access");
     }
 
+    /**
+     * The namespace of the stack's root storage work (the NFS mkdir Jobs, which mount the export
+     * root): no student has rights in it, so none can exec into a pod that sees every volume.
+     */
+    storageNamespace(): string {
+        return this.namespace("storage");
+    }
+
     /** Cluster-scoped objects (PVs, StorageClasses) carry the prefix so stacks never collide. */
     clusterScoped(...parts: string[]): string {
         return [this.prefix, ...parts].join("-");

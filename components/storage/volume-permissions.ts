@@ -12,9 +12,10 @@ export interface VolumePermissionsArgs {
 /**
  * Bitnami's `volumePermissions` init container: fsGroup is not applied to hostPath or
  * in-tree nfs volumes, and those directories start root-owned, so a non-root database
- * could not write. It hands the volume root to the workload's user; where the server
- * refuses chown (NFS root_squash) it makes the directory writable instead, and the
- * workload creates its own data directory inside.
+ * could not write. It hands the volume root to the workload's user, mode 0700 (no other
+ * user needs it); only where the server refuses chown (NFS root_squash: root is nobody
+ * there) does it make the directory writable by all, the one mode that lets the database
+ * user in, and the workload creates its own 0700 data directory inside.
  */
 export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.input.core.v1.Container {
     return {
@@ -24,7 +25,7 @@ export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.
             "sh",
             "-c",
             [
-                'if chown "$OWNER" "$DIR" 2>/dev/null; then echo "$DIR owned by $OWNER";',
+                'if chown "$OWNER" "$DIR" 2>/dev/null; then chmod 0700 "$DIR"; echo "$DIR owned by $OWNER, mode 0700";',
                 'else echo "chown refused on $DIR (NFS root_squash?): making it writable instead"; chmod 0777 "$DIR"; fi',
             ].join(" "),
         ],
