@@ -128,6 +128,19 @@ for (const stack of ["dev", "nfs"]) {
                 }
             });
 
+            it("keeps the student out of the namespace of the root Jobs that mount the export root (no exec, no pods, no logs)", () => {
+                const storage = `${stack}-storage`;
+                const jobs = a.objects.filter((o) => o.kind === "Job" && o.metadata.name.startsWith("mkdir-"));
+                assert.strictEqual(jobs.length > 0, stack === "nfs", "mkdir Jobs in nfs mode only");
+                assert.ok(jobs.every((j) => j.metadata.namespace === storage), "every mkdir Job in the storage namespace");
+                for (const [verb, resource] of [["create", "pods/exec"], ["create", "pods"], ["list", "pods"], ["get", "pods/log"], ["create", "jobs"]]) {
+                    const r = as(["auth", "can-i", verb, resource, "-n", storage]);
+                    assert.strictEqual(r.stdout.trim(), "no", `the student may ${verb} ${resource} in ${storage}`);
+                }
+                // the same question in a lab namespace says yes: the check can tell
+                assert.strictEqual(as(["auth", "can-i", "create", "pods/exec", "-n", ns]).stdout.trim(), "yes");
+            });
+
             it("refuses a pod with an inline nfs volume on the export root", () => {
                 refused(tryCreate(pod("fence-nfs", { volumes: [{ name: "all", nfs: exportRoot() }] })), new RegExp(`${FENCE.source}.*refused volumes: all`), "inline nfs pod");
             });
