@@ -88,6 +88,11 @@ function podReady(ns: string, pod: string): true | string {
     const ready = p.status.conditions?.some((c: Obj) => c.type === "Ready" && c.status === "True");
     return ready && !p.metadata.deletionTimestamp ? true : `${p.status.phase}`;
 }
+/** A pod's volumes; undefined while it does not exist (the StatefulSet is recreating it). */
+function volumesOf(ns: string, pod: string): Obj[] | undefined {
+    const r = kubectl(["get", "pod", pod, "-n", ns, "-o", "json"]);
+    return r.code === 0 ? (JSON.parse(r.stdout).spec.volumes as Obj[]) : undefined;
+}
 async function deletePodAndWait(ns: string, pod: string): Promise<void> {
     const uid = getJson(["pod", pod, "-n", ns]).metadata.uid;
     ok(["delete", "pod", pod, "-n", ns, "--wait=true"]);
@@ -108,7 +113,15 @@ function nodeMemory(): string {
 }
 /** A throwaway client pod (the todo image: its Python resolves names through cluster DNS). */
 async function clientPod(ns: string, name = "node-suite-client"): Promise<string> {
-    ok(["run", name, "-n", ns, `--image=${IMAGES.todo}`, "--restart=Never", "--command", "--", "sleep", "600"]);
+    // Restricted, as the todo app's namespace enforces: non-root, no privilege escalation, no capabilities.
+    const restricted = {
+        spec: {
+            securityContext: { runAsNonRoot: true, runAsUser: APP_IMAGE_UID, seccompProfile: { type: "RuntimeDefault" } },
+            automountServiceAccountToken: false,
+            containers: [{ name, image: IMAGES.todo, command: ["sleep", "600"], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+        },
+    };
+    ok(["run", name, "-n", ns, `--image=${IMAGES.todo}`, "--restart=Never", `--overrides=${JSON.stringify(restricted)}`]);
     await until(`${name} Ready`, () => podReady(ns, name));
     return name;
 }
@@ -220,7 +233,7 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
 
         must("config", "set", "state-labs:workshopPersistence", "false");
         up("workshop on an emptyDir");
-        await until("db-0 Ready on its emptyDir", () => (getJson(["pod", "db-0", "-n", NS.workshop]).spec.volumes.some((v: Obj) => v.emptyDir) ? podReady(NS.workshop, "db-0") : "old pod"));
+        await until("db-0 Ready on its emptyDir", () => (volumesOf(NS.workshop, "db-0")?.some((v) => v.emptyDir) ? podReady(NS.workshop, "db-0") : "old pod, or none yet"));
         assert.strictEqual(q("SELECT to_regclass('notes') IS NULL"), "t", "a fresh database on the emptyDir");
         await lists(NS.workshop, client, URL.items, "the backend lists no item on the fresh database", (r) => r.length === 0);
         q("CREATE TABLE notes (t text); INSERT INTO notes VALUES ('lost with the pod')");
@@ -232,7 +245,7 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
 
         must("config", "set", "state-labs:workshopPersistence", "true");
         up("workshop back on its claim");
-        await until("db-0 Ready on its claim", () => (getJson(["pod", "db-0", "-n", NS.workshop]).spec.volumes.some((v: Obj) => v.persistentVolumeClaim) ? podReady(NS.workshop, "db-0") : "old pod"));
+        await until("db-0 Ready on its claim", () => (volumesOf(NS.workshop, "db-0")?.some((v) => v.persistentVolumeClaim) ? podReady(NS.workshop, "db-0") : "old pod, or none yet"));
         assert.strictEqual(q("SELECT t FROM notes"), "kept on the claim");
         assert.deepStrictEqual(names(await lists(NS.workshop, client, URL.items, "the backend lists the claim's item again", (r) => r.length > 0)), ["kept on the claim"]);
         ok(["delete", "pod", client, "-n", NS.workshop, "--wait=false"]);
