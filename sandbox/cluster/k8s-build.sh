@@ -15,9 +15,12 @@ K8S_VERSION="v1.36.3"
 #   $1 wrapper dir  $2 target module  $3 target version
 #   $4 sibling version for local replaces  $5 regexp selecting which local
 #   replaces to restate (others, e.g. etcd's FORBIDDEN_DEPENDENCY guards, are
-#   dropped: they only exist to forbid imports).
+#   dropped: they only exist to forbid imports)  $6 "seed-sum" to start the
+#   wrapper's go.sum from upstream's (the hashes upstream recorded; optional).
+# Upstream's exclude directives are restated too: like replaces, they apply only
+# in the main module.
 write_wrapper() {
-  local dir="$1" mod="$2" ver="$3" sib_ver="$4" local_re="$5" upstream gomod
+  local dir="$1" mod="$2" ver="$3" sib_ver="$4" local_re="$5" seed="${6:-}" upstream gomod
   upstream="$(mod_dir "$mod@$ver")"
   [[ -n "$upstream" && -f "$upstream/go.mod" ]] || die "no go.mod for $mod@$ver"
   gomod="$upstream/go.mod"
@@ -47,8 +50,11 @@ write_wrapper() {
         fi
       done
     echo ")"
+    # 'exclude m v' lines and 'exclude ( ... )' blocks, as single lines (none in Kubernetes').
+    awk '/^exclude[[:space:]]*\(/ { b = 1; next } b && /^\)/ { b = 0; next }
+         b && NF >= 2 && $1 !~ /^\/\// { print "exclude " $1 " " $2; next } /^exclude[[:space:]]+[^(]/' "$gomod"
   } >"$dir/go.mod.new"
-  adopt_wrapper_gomod "$dir"
+  if [[ "$seed" == seed-sum ]]; then adopt_wrapper_gomod "$dir" "$upstream/go.sum"; else adopt_wrapper_gomod "$dir"; fi
 }
 
 # Build one main package inside a wrapper module.

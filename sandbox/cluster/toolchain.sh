@@ -6,6 +6,8 @@
 #   etcd                                                            (go.etcd.io/etcd/server/v3)
 #   kwok kwokctl                                                    (sigs.k8s.io/kwok)
 #   kube-score                                                      (github.com/zegl/kube-score)
+# and Gateway API's standard-channel CRDs, from the module zip of sigs.k8s.io/gateway-api, into
+# "$LABS_TOOLCHAIN_DIR/gateway-api/<version>/" ("current" links to the pinned one; up.sh applies it).
 #
 # Why build from source: this machine (and CI) can reach package registries
 # only (Go module proxy, Debian, npm, ...), never dl.k8s.io / GitHub releases /
@@ -29,6 +31,9 @@ ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
 # The manifest checker of the acceptance suite (test/cluster/kube-score.spec.ts).
 KUBE_SCORE_VERSION="v1.20.0"
+# Gateway API's CRDs in every local cluster (the standard channel, as Traefik v3.6 implements it:
+# sandbox/node/toolchain.sh).
+GATEWAY_API_VERSION="v1.4.1"
 # Bump when the build recipe below changes in a way that must invalidate stamps.
 RECIPE_REV="1"
 
@@ -88,6 +93,30 @@ else
   report kube-score "$modver" "$(( $(date +%s) - t0 ))s"
 fi
 
+# --- Gateway API CRDs ---------------------------------------------------------
+# Released as YAML on GitHub (unreachable here), and shipped in the module zip too, at
+# config/crd/standard/. Copied out of the module cache (which 'go clean -modcache' empties),
+# each version in a directory of its own, written aside and moved into place.
+GATEWAY_API_DIR="$TOOLCHAIN_DIR/gateway-api"
+modver="sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
+if is_fresh gateway-api-crds "$modver config/crd/standard" "$GATEWAY_API_DIR/$GATEWAY_API_VERSION"; then
+  report gateway-api-crds "$modver" cached
+else
+  t0=$(date +%s)
+  up="$(mod_dir "$modver")"
+  compgen -G "$up/config/crd/standard/*.yaml" >/dev/null || die "no CRDs in $modver (config/crd/standard/)"
+  rm -rf "${GATEWAY_API_DIR:?}/.$GATEWAY_API_VERSION.tmp" "${GATEWAY_API_DIR:?}/$GATEWAY_API_VERSION"
+  mkdir -p "$GATEWAY_API_DIR/.$GATEWAY_API_VERSION.tmp"
+  install -m 0644 "$up"/config/crd/standard/*.yaml "$GATEWAY_API_DIR/.$GATEWAY_API_VERSION.tmp/"
+  mv "$GATEWAY_API_DIR/.$GATEWAY_API_VERSION.tmp" "$GATEWAY_API_DIR/$GATEWAY_API_VERSION"
+  stamp_of "$modver config/crd/standard" >"$STAMP_DIR/gateway-api-crds"
+  report gateway-api-crds "$modver" "$(( $(date +%s) - t0 ))s"
+fi
+# up.sh applies "current": the pinned version, also when another checkout's pin moved it.
+if [[ "$(readlink "$GATEWAY_API_DIR/current" 2>/dev/null)" != "$GATEWAY_API_VERSION" ]]; then
+  ln -sfn "$GATEWAY_API_VERSION" "$GATEWAY_API_DIR/.current.tmp" && mv -T "$GATEWAY_API_DIR/.current.tmp" "$GATEWAY_API_DIR/current"
+fi
+
 # --- sanity: every binary answers --version --------------------------------
 for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl kube-score; do
   case "$b" in
@@ -97,6 +126,9 @@ for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok
   esac
   "$BIN_DIR/$b" "${args[@]}" >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b ${args[*]}' failed)"
 done
+if [[ "$(readlink "$GATEWAY_API_DIR/current")" != "$GATEWAY_API_VERSION" ]] || ! compgen -G "$GATEWAY_API_DIR/current/*.yaml" >/dev/null; then
+  die "no Gateway API CRDs in $GATEWAY_API_DIR/current (want $GATEWAY_API_VERSION)"
+fi
 
 echo
 echo "toolchain ready in $BIN_DIR ($GO_VERSION):"

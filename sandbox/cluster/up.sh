@@ -111,12 +111,20 @@ if (( NODES > 0 )); then "${KUBECTL[@]}" wait --for=condition=Ready node --all -
 # Pods are rejected until the controller-manager has created the 'default'
 # ServiceAccount; labs applying right after up.sh would otherwise race it.
 wait_until "the default ServiceAccount" "${KUBECTL[@]}" -n default get serviceaccount default
+# Gateway API's standard CRDs (toolchain.sh), as a cluster with a Gateway controller has them:
+# a stack's Gateway and HTTPRoute are accepted on fake nodes as on the real one, which also runs
+# the controller (sandbox/node/up.sh). Server-side: the HTTPRoute CRD is too large for the
+# last-applied annotation of a client-side apply.
+GATEWAY_API_CRDS="$(realpath -e "$TOOLCHAIN_DIR/gateway-api/current")" || die "no Gateway API CRDs: run $HERE/toolchain.sh"
+"${KUBECTL[@]}" apply --server-side --field-manager=state-labs-sandbox -f "$GATEWAY_API_CRDS" >/dev/null
+"${KUBECTL[@]}" wait --for=condition=Established --timeout="${WAIT_SECONDS}s" -f "$GATEWAY_API_CRDS" >/dev/null
 
 trap - ERR
 elapsed=$(( $(date +%s) - t0 ))
 log "cluster '$CLUSTER_NAME' is up in ${elapsed}s ($("$BIN_DIR/kube-apiserver" --version))"
 log "  server:     $("${KUBECTL[@]}" config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
 log "  nodes:      $("${KUBECTL[@]}" get nodes -o name | tr '\n' ' ')"
+log "  CRDs:       Gateway API ${GATEWAY_API_CRDS##*/}, standard channel"
 log "  kubeconfig: $KUBECONFIG_PATH"
 log "  use:        export KUBECONFIG=$KUBECONFIG_PATH PATH=$BIN_DIR:\$PATH"
 echo "$KUBECONFIG_PATH"

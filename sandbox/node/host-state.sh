@@ -24,7 +24,7 @@ echo "## processes"
 for p in /proc/[0-9]*; do
   exe="$(readlink "$p/exe" 2>/dev/null)" || continue
   case "${exe##*/}" in
-    kubelet|kube-proxy|containerd|containerd-shim-runc-v2|coredns|runc|socat|kube-apiserver|kube-controller-manager|kube-scheduler|etcd|kwok) echo "${exe##*/}" ;;
+    kubelet|kube-proxy|containerd|containerd-shim-runc-v2|coredns|traefik|runc|socat|kube-apiserver|kube-controller-manager|kube-scheduler|etcd|kwok) echo "${exe##*/}" ;;
   esac
 done | sort | uniq -c
 echo "## sysctls"

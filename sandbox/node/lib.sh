@@ -27,6 +27,12 @@ POD_CIDR="10.244.0.0/24"
 POD_BRIDGE="labs0"
 POD_GATEWAY="10.244.0.1"    # also where CoreDNS answers: the kubelet's clusterDNS
 CLUSTER_DOMAIN="cluster.local"
+# The ingress controller, Traefik, a process of the node: what it serves and where. 8000 is the
+# `web` port of Traefik's Helm chart; a Gateway's listener port must equal it.
+INGRESS_CLASS="nginx"          # IngressClass, controller k8s.io/ingress-nginx (as minikube's addon)
+GATEWAY_CLASS="traefik"        # GatewayClass, controller traefik.io/gateway-controller
+TRAEFIK_WEB_PORT=8000          # on NODE_IP: what the host reaches
+TRAEFIK_PING_PORT=8080         # on the namespace's loopback: its ping, for up.sh
 
 [[ ${#VETH_HOST} -le 15 ]] || die "interface name $VETH_HOST is too long"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The node's supervisor: started by sandbox/node/up.sh inside the node's network namespace and
 # a private mount namespace (nsenter --net + unshare --mount), already in the node's cgroup.
-# It gives the node its own /run, /var/lib and /var/log, starts containerd, imports the
-# images built here, then the kubelet, kube-proxy, CoreDNS and the relay to the API server,
-# and stays to report any of them that exits. Everything it starts is stopped by down.sh.
+# It gives the node its own /run, /var/lib, /var/log and resolver, starts containerd, imports
+# the images built here, then the kubelet, kube-proxy, CoreDNS, Traefik and the relay to the API
+# server, and stays to report any of them that exits. Everything it starts is stopped by down.sh.
 #
 # Args: the environment file written by up.sh (paths, addresses, ports).
 set -Eeuo pipefail
@@ -20,6 +20,14 @@ mkdir -p "$NODE_DIR/var-lib" "$NODE_DIR/var-log"
 mount --bind "$NODE_DIR/var-lib" /var/lib
 mount --bind "$NODE_DIR/var-log" /var/log
 mkdir -p /run/containerd /var/lib/kubelet /var/log/pods
+# The node's resolver: cluster DNS only (up.sh's node-resolv.conf), for Traefik, a Go program
+# without cgo that reads /etc/resolv.conf to resolve an ExternalName Service's target. Nothing
+# else here resolves through it: the kubelet gives pods its own resolvConf, and the other
+# components dial addresses and sockets. A link into /run (systemd-resolved's) points into the
+# node's own /run now: its target is made there.
+resolv="$(readlink -f /etc/resolv.conf)"
+if [[ ! -e "$resolv" && "$resolv" == /run/* ]]; then mkdir -p "${resolv%/*}" && : >"$resolv"; fi
+mount --bind "$NODE_DIR/etc/node-resolv.conf" "$resolv"
 
 export PATH="$BIN_DIR:$PATH"
 # A backstop: no component may reach a proxy or registry (the namespace has no route out).
@@ -64,6 +72,12 @@ start kubelet kubelet --config "$NODE_DIR/etc/kubelet.yaml" --kubeconfig "$NODE_
   --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --node-labels "state-labs.local/node=real"
 start kube-proxy kube-proxy --config "$NODE_DIR/etc/kube-proxy.yaml"
 start coredns coredns -conf "$NODE_DIR/etc/Corefile"
+# Traefik, the ingress controller, a process like CoreDNS and not a pod: the API server is
+# reached only through the namespace's loopback relay. Outside a pod its Kubernetes providers
+# read KUBECONFIG (its own certificate, up.sh). Its backends (pods, ClusterIPs, cluster names)
+# bypass the proxy backstop, which still catches any other address.
+start traefik env KUBECONFIG="$NODE_DIR/etc/traefik.kubeconfig" NO_PROXY="$NO_PROXY,$POD_CIDR,$SERVICE_CIDR" \
+  traefik --configFile="$NODE_DIR/etc/traefik.yaml"
 
 echo ready >"$NODE_DIR/run/init.state"
 # Report the first component that stops; down.sh tears the node down.

@@ -5,6 +5,7 @@
 // Used by the real-node suite and by `npm run local`, which calls it as a command:
 //   ts-node sandbox/node/stack-file.ts <data dir> [--class-to <file>]
 // (prints the dev stack file on stdout; writes the classroom's base, nodeClassStackFile, to <file>)
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,6 +41,29 @@ export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()
         // movies is not among NODE_LABS (no MongoDB here): its catalog image is set where it runs
     });
     return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
+}
+
+/** The real node's ingress controller (Traefik), as the host reaches it. */
+export interface NodeIngress {
+    /** The node's IP, where Traefik's `web` entry point listens (and what it writes in Ingress and Gateway statuses). */
+    nodeIp: string;
+    /** That entry point's port: also the listener port a Gateway must use. */
+    port: number;
+    /** `http://<nodeIp>:<port>`: ask it with the Ingress's or HTTPRoute's host as the Host header. */
+    url: string;
+    /** The IngressClass (controller k8s.io/ingress-nginx) and GatewayClass (traefik.io/gateway-controller) up.sh creates. */
+    ingressClass: string;
+    gatewayClass: string;
+}
+
+/** Where the real node of a cluster (default: LABS_CLUSTER_NAME, else sandbox/cluster/lib.sh's default) serves
+ *  Ingresses and HTTPRoutes: read from sandbox/node/lib.sh itself, which derives the node's IP from the cluster's name. */
+export function nodeIngress(cluster: string = process.env.LABS_CLUSTER_NAME ?? "state-labs"): NodeIngress {
+    const script = 'die() { echo "$*" >&2; exit 1; }; CLUSTER_NAME="$1"; source "$2" && echo "$NODE_IP $TRAEFIK_WEB_PORT $INGRESS_CLASS $GATEWAY_CLASS"';
+    const out = execFileSync("bash", ["-c", script, "bash", cluster, path.join(__dirname, "lib.sh")], { encoding: "utf8" });
+    const [nodeIp, port, ingressClass, gatewayClass] = out.trim().split(" ");
+    if (!nodeIp || !port || !ingressClass || !gatewayClass) throw new Error(`sandbox/node/lib.sh gave no ingress settings for cluster ${cluster}: ${out}`);
+    return { nodeIp, port: Number(port), url: `http://${nodeIp}:${port}`, ingressClass, gatewayClass };
 }
 
 /** Labs of the classroom's base on the node (`npm run local -- classroom`): a class of two beside the dev stack. */

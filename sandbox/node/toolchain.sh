@@ -5,6 +5,8 @@
 #   containerd containerd-shim-runc-v2  github.com/containerd/containerd/v2
 #   ctr
 #   coredns                             github.com/coredns/coredns (cluster DNS, run as a process)
+#   traefik                             github.com/traefik/traefik/v3 (the ingress controller: Ingress
+#                                       of class nginx and Gateway API, run as a process)
 #   cni/bridge host-local loopback      github.com/containernetworking/plugins
 #   cni/portmap
 # and installs from Debian what it does not build: runc (the OCI runtime; Debian's runs
@@ -26,6 +28,10 @@ set -euo pipefail
 CONTAINERD_VERSION="v2.3.7"
 CNI_PLUGINS_VERSION="v1.9.1"
 COREDNS_VERSION="v1.14.7"
+# The newest Traefik whose whole module graph the proxy serves (v3.7 pulls modules it refuses);
+# it implements Gateway API v1.4's standard channel, whose CRDs sandbox/cluster/toolchain.sh fetches.
+TRAEFIK_VERSION="v3.6.12"
+TRAEFIK_CODENAME="ramequin"   # upstream's release workflow sets it per minor (.github/workflows/release.yaml)
 CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap)   # under plugins/
 DEBIAN_PACKAGES=(runc iptables socat)
 RECIPE_REV="1"
@@ -95,10 +101,24 @@ done
 # --- CoreDNS -----------------------------------------------------------------------
 go_install coredns "$BIN_DIR" "github.com/coredns/coredns@$COREDNS_VERSION" "" ""
 
+# --- Traefik ---------------------------------------------------------------------------
+# Its go.mod has replace and exclude directives, which 'go install' refuses: a wrapper module
+# restates them (k8s-build.sh's write_wrapper), with go.sum started from upstream's. The cold
+# build is the longest of the node's (about 350 modules; 24 min on 2 busy cores with the
+# downloads). Version ldflags as upstream's release build (.goreleaser.yml.tmpl) sets them.
+if ! is_fresh traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION"; then
+  TRAEFIK_WRAPPER="$SRC_DIR/traefik-$TRAEFIK_VERSION"
+  write_wrapper "$TRAEFIK_WRAPPER" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" "" '^$' seed-sum
+fi
+build_in_wrapper traefik "${TRAEFIK_WRAPPER:-}" github.com/traefik/traefik/v3/cmd/traefik \
+  "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" \
+  "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v} -X github.com/traefik/traefik/v3/pkg/version.Codename=$TRAEFIK_CODENAME"
+
 # --- sanity: every binary answers ------------------------------------------------
 for b in kubelet kube-proxy containerd ctr coredns; do
   "$BIN_DIR/$b" --version >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b --version' failed)"
 done
+[[ "$("$BIN_DIR/traefik" version 2>/dev/null)" == *"Version:"*" ${TRAEFIK_VERSION#v}"$'\n'* ]] || die "$BIN_DIR/traefik does not run or is not ${TRAEFIK_VERSION#v} ('traefik version')"
 for b in runc iptables socat; do command -v "$b" >/dev/null || die "$b is not on PATH"; done
 
 echo

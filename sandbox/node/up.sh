@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Start the local cluster with a REAL worker node: the control plane of sandbox/cluster/up.sh
 # (LABS_NODES kwok fake nodes beside it, default none) plus a kubelet with containerd + runc,
-# the bridge CNI, kube-proxy (iptables) and CoreDNS, in a network namespace of their own, with
-# the images built by sandbox/node/images.sh imported (pods never pull: there is no registry).
+# the bridge CNI, kube-proxy (iptables), CoreDNS and Traefik (the ingress controller: Ingresses
+# of class nginx and Gateway API, on http://<node IP>:8000), in a network namespace of their
+# own, with the images built by sandbox/node/images.sh imported (pods never pull: there is no
+# registry).
 #
 # Needs root (namespaces, cgroups, iptables). Prints the kubeconfig path as its last line on
 # stdout; everything else on stderr. sandbox/node/down.sh removes all of it, even half-made.
@@ -40,6 +42,9 @@ SERVER="$("${KUBECTL[@]}" config view --minify -o jsonpath='{.clusters[0].cluste
 API_PORT="${SERVER##*:}"
 PKI="$KWOK_CLUSTER_DIR/pki"
 [[ -f "$PKI/ca.crt" && -f "$PKI/ca.key" ]] || die "no cluster CA in $PKI"
+# The Services' range: Traefik dials ClusterIPs (and pod IPs) past the proxy backstop (node-init.sh).
+SERVICE_CIDR="$("${KUBECTL[@]}" get servicecidr kubernetes -o jsonpath='{.spec.cidrs[0]}')"
+[[ -n "$SERVICE_CIDR" ]] || die "no Service range (servicecidr/kubernetes)"
 
 mkdir -p "$NODE_DIR"/{etc,pki,run,logs,cni/net.d,certs.d/_default,var-lib,var-log}
 # Record the host's sysctls once, before anything of the node can change them (the kubelet
@@ -69,7 +74,55 @@ EOF
 client_cert kubelet "system:node:$NODE_NAME" system:nodes
 client_cert kube-proxy system:kube-proxy
 client_cert coredns system:coredns
+client_cert traefik system:traefik
+# Traefik's rights are what its two providers list, watch and update in v3.6
+# (pkg/provider/kubernetes/{ingress-nginx,gateway}/client.go): informers on the kinds below in
+# every namespace (Secrets too: the informers start whether or not a TLS section names one),
+# and the status of what they serve (an Ingress's address, the conditions of a GatewayClass, a
+# Gateway and its routes). No TCPRoute or TLSRoute: the experimental channel is not enabled.
+# The two classes are what minikube's addons create. A class promises a controller, so they
+# exist where Traefik runs, on the real node's cluster only. Traefik's NGINX provider serves an
+# Ingress whose ingressClassName names an IngressClass of controller k8s.io/ingress-nginx.
 "${KUBECTL[@]}" apply -f - >&2 <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:traefik"}
+rules:
+  - apiGroups: [""]
+    resources: [services, secrets, configmaps, namespaces]
+    verbs: [list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [ingresses, ingressclasses]
+    verbs: [list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [ingresses/status]
+    verbs: [update]
+  - apiGroups: [gateway.networking.k8s.io]
+    resources: [gatewayclasses, gateways, httproutes, grpcroutes, referencegrants, backendtlspolicies]
+    verbs: [list, watch]
+  - apiGroups: [gateway.networking.k8s.io]
+    resources: [gatewayclasses/status, gateways/status, httproutes/status, grpcroutes/status, backendtlspolicies/status]
+    verbs: [update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:traefik"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:traefik"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:traefik"}]
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: "$INGRESS_CLASS"}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: "$GATEWAY_CLASS"}
+spec: {controllerName: traefik.io/gateway-controller}
+---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: "system:coredns"}
@@ -182,6 +235,35 @@ metricsBindAddress: 127.0.0.1:10249
 # conntrack limits are not per namespace: leave the host's alone
 conntrack: {maxPerCore: 0}
 EOF
+# The node's own resolver, mounted over /etc/resolv.conf in the node's mount namespace
+# (node-init.sh): CoreDNS only, for Traefik, which resolves an ExternalName Service's target.
+printf 'nameserver %s\nsearch svc.%s %s\n' "$POD_GATEWAY" "$CLUSTER_DOMAIN" "$CLUSTER_DOMAIN" >"$NODE_DIR/etc/node-resolv.conf"
+# Traefik's static configuration. A Gateway's listener port must equal an entry point's: stacks
+# use TRAEFIK_WEB_PORT for theirs. Ping on the namespace's loopback only, for the check below.
+# The statuses name the node's address, as minikube's ingress addon reports its node's. Nothing
+# leaves the machine: no version check, no usage report. A short grace period on stop, so
+# down.sh does not wait for it.
+cat >"$NODE_DIR/etc/traefik.yaml" <<EOF
+global: {checkNewVersion: false, sendAnonymousUsage: false}
+entryPoints:
+  web:
+    address: "$NODE_IP:$TRAEFIK_WEB_PORT"
+    asDefault: true
+    transport: {lifeCycle: {graceTimeOut: 1s}}
+  traefik:
+    address: "127.0.0.1:$TRAEFIK_PING_PORT"
+    transport: {lifeCycle: {graceTimeOut: 1s}}
+ping: {entryPoint: traefik}
+providers:
+  kubernetesIngressNGINX:
+    ingressClass: "$INGRESS_CLASS"
+    controllerClass: k8s.io/ingress-nginx
+    publishStatusAddress: ["$NODE_IP"]
+  kubernetesGateway:
+    statusAddress: {ip: "$NODE_IP"}
+log: {level: INFO, noColor: true}
+accessLog: {filePath: "$NODE_DIR/logs/traefik-access.log"}
+EOF
 # cluster.local from the API server; every other name is NXDOMAIN (no forward).
 cat >"$NODE_DIR/etc/Corefile" <<EOF
 $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
@@ -205,7 +287,7 @@ $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
 EOF
 {
   printf '%s=%q\n' NODE_DIR "$NODE_DIR" BIN_DIR "$BIN_DIR" NODE_NAME "$NODE_NAME" NODE_IP "$NODE_IP" \
-    API_PORT "$API_PORT" CLUSTER_DOMAIN "$CLUSTER_DOMAIN"
+    API_PORT "$API_PORT" CLUSTER_DOMAIN "$CLUSTER_DOMAIN" POD_CIDR "$POD_CIDR" SERVICE_CIDR "$SERVICE_CIDR"
   printf 'IMAGES=('; printf '%q ' "${IMAGE_ENTRIES[@]}"; printf ')\n'
 } >"$NODE_DIR/etc/node.env"
 
@@ -238,6 +320,10 @@ ip -n "$NETNS" link set "$VETH_NODE" up
 ip -n "$NETNS" link add "$POD_BRIDGE" type bridge
 ip -n "$NETNS" addr add "$POD_GATEWAY/${POD_CIDR#*/}" dev "$POD_BRIDGE"
 ip -n "$NETNS" link set "$POD_BRIDGE" up
+# The Services' range through the bridge: with no default route, a process of the node (Traefik,
+# to an ExternalName Service's ClusterIP) got "network unreachable" before kube-proxy's DNAT
+# could send it to a pod. Pods have their default route to the bridge already.
+ip -n "$NETNS" route add "$SERVICE_CIDR" dev "$POD_BRIDGE" src "$POD_GATEWAY"
 # Per-namespace sysctls: Service traffic between pods of one bridge passes iptables.
 nsenter --net="/run/netns/$NETNS" sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 
@@ -259,7 +345,17 @@ wait_until() { # description, command...
 }
 wait_until "node $NODE_NAME to register" "${KUBECTL[@]}" get node "$NODE_NAME"
 "${KUBECTL[@]}" wait --for=condition=Ready "node/$NODE_NAME" --timeout="${WAIT_SECONDS}s" >&2
+# Traefik is up when its ping answers and its Gateway provider, connected with its own
+# certificate, has accepted the class (its NGINX provider uses the same kind of client).
+traefik_pings() { # 200 from /ping inside the node's namespace (bash's /dev/tcp: no curl needed)
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  timeout 5 nsenter --net="/run/netns/$NETNS" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+    printf "GET /ping HTTP/1.0\r\n\r\n" >&3 && IFS= read -r status <&3 && [[ "$status" == "HTTP/1."?" 200 "* ]]' _ "$TRAEFIK_PING_PORT"
+}
+wait_until "Traefik to answer its ping" traefik_pings
+"${KUBECTL[@]}" wait --for=condition=Accepted "gatewayclass/$GATEWAY_CLASS" --timeout="${WAIT_SECONDS}s" >/dev/null
 
 trap - ERR
 log "real node '$NODE_NAME' is Ready in $(( $(date +%s) - t0 ))s (netns $NETNS, node IP $NODE_IP, logs $NODE_DIR/logs)"
+log "  ingress: Traefik on http://$NODE_IP:$TRAEFIK_WEB_PORT, by the Host header (Ingress class $INGRESS_CLASS, GatewayClass $GATEWAY_CLASS)"
 echo "$KUBECONFIG_PATH"
