@@ -80,8 +80,12 @@ require_running() {
 running() { pgrep -f -- "$TOOLCHAIN_DIR/kwok/clusters/$LABS_CLUSTER_NAME/" >/dev/null 2>&1; }
 
 how_to_reach() {
+  # The node's ingress controller, from this machine: the address up.sh gave the node's components.
+  local node_env="$TOOLCHAIN_DIR/nodes/$LABS_CLUSTER_NAME/etc/node.env" ingress=""
+  [[ -f "$node_env" ]] && ingress="$(sed -n 's/^NODE_IP=//p' "$node_env"):$(sed -n 's/^INGRESS_PORT=//p' "$node_env")"
   # shellcheck disable=SC2016  # the ${...} are the JavaScript's own template literals
   pulumi_local stack output --json | node -e '
+    const ingress = process.argv[1];
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       const out = JSON.parse(s);
       for (const [lab, o] of Object.entries(out.labs ?? {})) {
@@ -91,9 +95,11 @@ how_to_reach() {
           // the apps: what to ask them once the port-forward runs
           const route = { backend: "/items", "customer-backend": "/customers", catalog: "/movies", app: "/todos" }[name];
           if (route) console.log(`  ${"".padEnd(10)} then: curl http://localhost:${e.address.split(":").pop()}${route}`);
+          // the Ingress (or HTTPRoute) host, through the node Traefik, with no port-forward
+          if (name === "ingress" && ingress) console.log(`  ${"".padEnd(10)} from this machine: curl -H "Host: ${new URL(e.address).host}" http://${ingress}/todos`);
         }
       }
-    });'
+    });' "$ingress"
 }
 
 up() {

@@ -104,8 +104,16 @@ export const KEYS = {
     ...CREDENTIALS_KEYS,
     ingressControllerNamespace: {
         type: "string",
-        default: "ingress-nginx",
-        description: "The ingress controller's namespace: the NetworkPolicies let it, and no other namespace, reach apps behind an Ingress.",
+        default: "traefik",
+        description:
+            "Namespace of the ingress controller, whose pods proxy Ingress and Gateway API traffic: the NetworkPolicies let it, and no other namespace, reach apps behind them. Traefik's Helm chart installs into `traefik`; minikube's `ingress` addon (the retired ingress-nginx) into `ingress-nginx`.",
+        schema: dnsLabel(63),
+    },
+    ingressControllerService: {
+        type: "string",
+        default: "traefik",
+        description:
+            "The ingress controller's Service in `ingressControllerNamespace`, for the port-forward command the todo lab prints (`traefik` for Traefik's Helm chart, `ingress-nginx-controller` for minikube's `ingress` addon).",
         schema: dnsLabel(63),
     },
     quotaCpuRequests: {

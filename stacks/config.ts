@@ -47,6 +47,7 @@ export interface LabsConfig {
     credentialsGeneration: Record<LabId, number>;
     /** Quota, container defaults and network rules of every lab namespace. */
     fence: NamespaceFenceSettings;
+    ingressController: { namespace: string; service: string };
     /** The student's kubeconfig: the API server it points at, when known. */
     student: { apiServer?: string };
 }
@@ -292,8 +293,8 @@ function toLabsConfig(c: Flat): LabsConfig {
                 request: { cpu: c.defaultCpuRequest, memory: c.defaultMemoryRequest },
                 limit: { cpu: c.defaultCpuLimit, memory: c.defaultMemoryLimit },
             },
-            ingressControllerNamespace: c.ingressControllerNamespace,
         },
+        ingressController: { namespace: c.ingressControllerNamespace, service: c.ingressControllerService },
         student: { apiServer: c.studentApiServer || undefined },
     };
 }

@@ -59,7 +59,7 @@ export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourc
     );
     const opts = { ...rootOptions, providers: { kubernetes: provider } };
     const backend = storageBackend(config, naming, opts);
-    const context: Omit<LabContext, "credentialsGeneration"> = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence };
+    const context: Omit<LabContext, "credentialsGeneration"> = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence, ingressController: config.ingressController };
 
     const labs: StackOutputs["labs"] = {};
     const report = (lab: LabId, out: LabOutputs) => {

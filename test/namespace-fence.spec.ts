@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { STUDENT_RULES } from "../components/security/namespace-fence";
 import { parseQuantity } from "../components/shared/quantity";
+import { KEYS } from "../stacks/config-keys";
 import { footprintByNamespace } from "../tools/footprint";
 import { StackRun } from "../tools/mock-runtime";
 import { K8sObject, STACK_FILES, objects, ofKind, one, pods, run, selects } from "./objects";
@@ -115,7 +116,7 @@ for (const stack of STACK_FILES) {
             const toApp = one(objs, "NetworkPolicy", "allow-ingress-controller", `${stack}-stateful-namespace`);
             assert.ok(selects(toApp.spec.podSelector.matchLabels, podsOf(`${stack}-stateful-namespace`, "stateful-flask")[0].labels));
             assert.deepStrictEqual(toApp.spec.ingress, [
-                { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }], ports: [{ protocol: "TCP", port: 5000 }] },
+                { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": KEYS.ingressControllerNamespace.default } } }], ports: [{ protocol: "TCP", port: 5000 }] },
             ]);
         });
 

@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { StackRun, isClusterScoped, mockPassword, stackFileConfig } from "../tools/mock-runtime";
 import { PROJECT } from "../stacks/config";
+import { KEYS } from "../stacks/config-keys";
 import { parseQuantity } from "../components/shared/quantity";
 import { LAB_IDS, LAB_LABEL, templateClaimName } from "../components/shared/naming";
 import { K8sObject, STACK_FILES, containers, objects, ofKind, podTemplates, pods, run, selects, strings } from "./objects";
@@ -26,8 +27,12 @@ function claims(objs: K8sObject[]): { namespace: string; name: string; spec: K8s
     return [...standalone, ...fromTemplates];
 }
 
+/** Kinds of CRDs, which kubernetes-models lacks: the acceptance suite's API server validates them against the CRDs (--validate=strict). */
+const CRD_GROUPS = ["gateway.networking.k8s.io"];
+
 function validateSchema(o: K8sObject): void {
     const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [undefined, o.apiVersion];
+    if (group && CRD_GROUPS.includes(group)) return;
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- kubernetes-models' module is chosen at run time, by apiVersion
     const models = require(`kubernetes-models/${group ? `${group}/` : ""}${version}`);
     const Model = models[o.kind];
@@ -43,6 +48,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
         customerBackendImage: "registry.example/customer-backend:1.0",
     },
     "with persistence off and data not kept": { workshopPersistence: false, keepDataOnDestroy: false },
+    "with Gateway API beside the Ingress": { todoExposure: "both" },
 };
 
 for (const stack of STACK_FILES) {
@@ -338,7 +344,7 @@ describe("two stacks on one cluster", () => {
             for (const p of ofKind(objs, "NetworkPolicy")) {
                 for (const peer of (p.spec.ingress ?? []).flatMap((i: K8sObject) => i.from ?? [])) {
                     const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
-                    if (peer.namespaceSelector) assert.ok(own.has(ns) || ns === "ingress-nginx", `${p.metadata.name} admits namespace ${ns}`);
+                    if (peer.namespaceSelector) assert.ok(own.has(ns) || ns === KEYS.ingressControllerNamespace.default, `${p.metadata.name} admits namespace ${ns}`);
                 }
             }
             for (const svc of ofKind(objs, "Service").filter((x) => x.spec.type === "ExternalName")) {

@@ -120,4 +120,50 @@ describe("TodoLab (lab 001)", () => {
         assert.strictEqual(ing.spec.rules[0].host, "todo.school.example");
         assert.strictEqual(ing.spec.ingressClassName, "traefik");
     });
+
+    describe("todoExposure: the seed's Ingress, Gateway API, or both", () => {
+        const routing = (o: K8sObject[]) => o.filter((x) => ["Ingress", "Gateway", "HTTPRoute", "ReferenceGrant"].includes(x.kind) || x.spec?.type === "ExternalName").map((x) => `${x.kind} ${x.metadata.namespace}/${x.metadata.name}`).sort();
+        const GATEWAY = ["Gateway dev-todo-ingress/stateful-flask", "HTTPRoute dev-todo-ingress/stateful-flask", "ReferenceGrant dev-stateful-namespace/allow-todo-routes"];
+        const INGRESS = ["Ingress dev-todo-ingress/stateful-flask", "Service dev-todo-ingress/stateful-flask"];
+
+        it("creates only what the choice names", async () => {
+            assert.deepStrictEqual(routing(objs), INGRESS, "ingress, the default");
+            assert.deepStrictEqual(routing(objects(await run("dev", { labs: ["todo"], todoExposure: "httproute" }))), GATEWAY);
+            assert.deepStrictEqual(routing(objects(await run("dev", { labs: ["todo"], todoExposure: "both" }))), [...GATEWAY, ...INGRESS].sort());
+        });
+
+        it("routes the host through the lab's Gateway to the app's own Service (no ExternalName), across namespaces by a ReferenceGrant for that Service only", async () => {
+            const o = objects(await run("dev", { labs: ["todo"], todoExposure: "httproute", todoGatewayClassName: "eg", todoGatewayPort: 8080 }));
+            const gw = one(o, "Gateway", "stateful-flask", "dev-todo-ingress");
+            assert.strictEqual(gw.apiVersion, "gateway.networking.k8s.io/v1");
+            assert.strictEqual(gw.spec.gatewayClassName, "eg");
+            assert.deepStrictEqual(gw.spec.listeners, [{ name: "http", protocol: "HTTP", port: 8080, hostname: "todo.dev.labs.local", allowedRoutes: { namespaces: { from: "Same" } } }]);
+            const route = one(o, "HTTPRoute", "stateful-flask", "dev-todo-ingress");
+            assert.deepStrictEqual(route.spec.parentRefs, [{ name: "stateful-flask", sectionName: "http" }]);
+            assert.deepStrictEqual(route.spec.hostnames, ["todo.dev.labs.local"]);
+            const app = one(o, "Service", "stateful-flask", "dev-stateful-namespace");
+            assert.deepStrictEqual(route.spec.rules, [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: app.metadata.name, namespace: "dev-stateful-namespace", port: 5000 }] }]);
+            assert.strictEqual(app.spec.type ?? "ClusterIP", "ClusterIP");
+            const grant = one(o, "ReferenceGrant", "allow-todo-routes", "dev-stateful-namespace");
+            assert.strictEqual(grant.apiVersion, "gateway.networking.k8s.io/v1beta1");
+            assert.deepStrictEqual(grant.spec, { from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: "dev-todo-ingress" }], to: [{ group: "", kind: "Service", name: "stateful-flask" }] });
+        });
+
+        it("lets the controller's namespace, and no other, reach the app, whichever the choice", async () => {
+            for (const todoExposure of ["ingress", "httproute", "both"]) {
+                const o = objects(await run("dev", { labs: ["todo"], todoExposure, ingressControllerNamespace: "gw-system" }));
+                const froms = ofKind(o, "NetworkPolicy")
+                    .filter((p) => p.metadata.namespace === "dev-stateful-namespace")
+                    .flatMap((p) => (p.spec.ingress ?? []).flatMap((i: K8sObject) => i.from ?? []))
+                    .map((f: K8sObject) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? "(own namespace)");
+                assert.deepStrictEqual(froms.sort(), ["(own namespace)", "gw-system"], todoExposure);
+            }
+        });
+
+        it("prints how to reach it through the controller's own Service", async () => {
+            const r = await run("dev", { labs: ["todo"], ingressControllerNamespace: "ingress-nginx", ingressControllerService: "ingress-nginx-controller" });
+            const ingress = (r.outputs as { labs: { todo: { endpoints: { ingress: { portForward: string } } } } }).labs.todo.endpoints.ingress;
+            assert.match(ingress.portForward, /^kubectl -n ingress-nginx port-forward service\/ingress-nginx-controller 8080:80 # then: curl -H 'Host: todo\.dev\.labs\.local' /);
+        });
+    });
 });

@@ -14,6 +14,11 @@ export interface LabContext {
     images: { postgres: string; volumePermissions: string };
     /** Quota, container defaults and network rules of every lab namespace. */
     fence: NamespaceFenceSettings;
+    /**
+     * The cluster's ingress controller (Ingress and Gateway API alike): its namespace, the one
+     * other namespace let in to apps behind an Ingress or HTTPRoute, and its Service.
+     */
+    ingressController: { namespace: string; service: string };
     /** This lab's credentials generation: raising it rotates the lab's generated passwords. */
     credentialsGeneration: number;
 }

@@ -1,7 +1,8 @@
 // Lab 001, stateful Flask todo: PostgreSQL in namespace `postgres` with its settings in a
 // ConfigMap and its password in a Secret, the Flask app in `stateful-namespace` migrating
 // its schema itself, and an Ingress in a third namespace reaching the app through an
-// ExternalName Service, as the seed teaches.
+// ExternalName Service, as the seed teaches; or, by todoExposure, Gateway API beside or
+// instead of it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../security/credentials";
@@ -154,6 +155,7 @@ export class TodoLab extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        const controller = args.ingressController;
         allowFrom(
             `${name}-ingress-to-app`,
             {
@@ -161,46 +163,51 @@ export class TodoLab extends pulumi.ComponentResource {
                 labels: naming.appLabels(LAB, flask),
                 policyName: "allow-ingress-controller",
                 podSelector: naming.selectorLabels(LAB, flask),
-                // the controller proxies to the app's pods, wherever the Ingress object lives
-                from: { namespace: args.fence.ingressControllerNamespace },
+                // the controller proxies to the app's pods, for an Ingress or an HTTPRoute alike,
+                // wherever the routing object lives
+                from: { namespace: controller.namespace },
                 port: APP_PORT,
             },
             { parent: this },
         );
 
-        // The Ingress lives in its own namespace; an ExternalName Service there points at the app.
+        // The routing objects live in a namespace of their own, as the seed's Ingress does.
         const ingressLabels = naming.appLabels(LAB, { name: "stateful-flask-ingress", component: "ingress" });
-        const external = new k8s.core.v1.Service(
-            `${name}-external`,
-            {
-                metadata: { name: "stateful-flask", namespace: ingressNs.name, labels: ingressLabels },
-                spec: { type: "ExternalName", externalName: app.host, ports: [{ name: "http", port: APP_PORT }] },
-            },
-            { parent: this },
-        );
-        new k8s.networking.v1.Ingress(
-            `${name}-ingress`,
-            {
-                metadata: {
-                    name: "stateful-flask",
-                    namespace: ingressNs.name,
-                    labels: ingressLabels,
-                    // Only an ingress controller reports an address; the lab is complete without
-                    // one (minikube: `minikube addons enable ingress`), so do not wait for it.
-                    annotations: { "pulumi.com/skipAwait": "true" },
+        if (args.exposure.ingress) {
+            // The seed's way: an ExternalName Service there points at the app.
+            const external = new k8s.core.v1.Service(
+                `${name}-external`,
+                {
+                    metadata: { name: "stateful-flask", namespace: ingressNs.name, labels: ingressLabels },
+                    spec: { type: "ExternalName", externalName: app.host, ports: [{ name: "http", port: APP_PORT }] },
                 },
-                spec: {
-                    ingressClassName: args.ingressClassName,
-                    rules: [
-                        {
-                            host: args.ingressHost,
-                            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: external.metadata.name, port: { number: APP_PORT } } } }] },
-                        },
-                    ],
+                { parent: this },
+            );
+            new k8s.networking.v1.Ingress(
+                `${name}-ingress`,
+                {
+                    metadata: {
+                        name: "stateful-flask",
+                        namespace: ingressNs.name,
+                        labels: ingressLabels,
+                        // Only an ingress controller reports an address; the lab is complete without
+                        // one, so do not wait for it.
+                        annotations: { "pulumi.com/skipAwait": "true" },
+                    },
+                    spec: {
+                        ingressClassName: args.ingressClassName,
+                        rules: [
+                            {
+                                host: args.ingressHost,
+                                http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: external.metadata.name, port: { number: APP_PORT } } } }] },
+                            },
+                        ],
+                    },
                 },
-            },
-            { parent: this },
-        );
+                { parent: this },
+            );
+        }
+        if (args.exposure.httpRoute) this.gatewayRoute(name, args, ingressNs.name, appNs.name, app.service.metadata.name, ingressLabels);
 
         this.outputs = {
             namespaces: [dbNs.name, appNs.name, ingressNs.name],
@@ -209,12 +216,65 @@ export class TodoLab extends pulumi.ComponentResource {
                 app: endpoint(appNs.name, app.host, "stateful-flask", APP_PORT),
                 ingress: {
                     address: pulumi.output(`http://${args.ingressHost}/`),
-                    portForward: pulumi.output(`kubectl -n ${args.fence.ingressControllerNamespace} port-forward service/ingress-nginx-controller 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),
+                    portForward: pulumi.output(`kubectl -n ${controller.namespace} port-forward service/${controller.service} 8080:80 # then: curl -H 'Host: ${args.ingressHost}' http://localhost:8080/`),
                 },
             },
             secrets: { databaseUrl: appCredentials.value("DATABASE_URL") },
             skippedApps: [],
         };
         this.registerOutputs({ namespaces: this.outputs.namespaces });
+    }
+
+    /**
+     * Gateway API beside (or instead of) the seed's Ingress: a Gateway of the lab's own, for its
+     * host only, and an HTTPRoute to the app's Service. Implementations refuse ExternalName
+     * backends (Traefik's does), so the route names the Service in the app's namespace, which a
+     * ReferenceGrant there allows for this Service and routes of this namespace only.
+     */
+    private gatewayRoute(name: string, args: TodoLabArgs, routeNs: pulumi.Input<string>, appNs: pulumi.Input<string>, service: pulumi.Input<string>, labels: Record<string, string>): void {
+        const apiVersion = "gateway.networking.k8s.io/v1";
+        // Nothing reports a Gateway Programmed without a controller; the lab is whole without one.
+        const metadata = (n: string, namespace: pulumi.Input<string>) => ({ name: n, namespace, labels, annotations: { "pulumi.com/skipAwait": "true" } });
+        const gateway = new k8s.apiextensions.CustomResource(
+            `${name}-gateway`,
+            {
+                apiVersion,
+                kind: "Gateway",
+                metadata: metadata("stateful-flask", routeNs),
+                spec: {
+                    gatewayClassName: args.gatewayClassName,
+                    listeners: [{ name: "http", protocol: "HTTP", port: args.gatewayPort, hostname: args.ingressHost, allowedRoutes: { namespaces: { from: "Same" } } }],
+                },
+            },
+            { parent: this },
+        );
+        const grant = new k8s.apiextensions.CustomResource(
+            `${name}-reference-grant`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1beta1",
+                kind: "ReferenceGrant",
+                metadata: metadata("allow-todo-routes", appNs),
+                spec: {
+                    from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: routeNs }],
+                    to: [{ group: "", kind: "Service", name: service }],
+                },
+            },
+            { parent: this },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-route`,
+            {
+                apiVersion,
+                kind: "HTTPRoute",
+                metadata: metadata("stateful-flask", routeNs),
+                spec: {
+                    parentRefs: [{ name: gateway.metadata.name, sectionName: "http" }],
+                    hostnames: [args.ingressHost],
+                    rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: service, namespace: appNs, port: APP_PORT }] }],
+                },
+            },
+            // the grant names nothing the route refers to: without it first, the route is refused until it exists
+            { parent: this, dependsOn: [grant] },
+        );
     }
 }

@@ -9,8 +9,6 @@ import { kubeScoreIgnore } from "../shared/resources";
 export interface NamespaceFenceSettings {
     quota: { cpuRequests: string; memoryRequests: string; cpuLimits: string; memoryLimits: string; storage: string; pods: number };
     containerDefaults: { request: { cpu: string; memory: string }; limit: { cpu: string; memory: string } };
-    /** The one other namespace allowed to reach apps behind an Ingress. */
-    ingressControllerNamespace: string;
 }
 
 export interface NamespaceFenceArgs {

@@ -1,7 +1,8 @@
 // The dev stack's config as it runs on the real node (sandbox/node/up.sh): the dev stack file
 // with the labs that can run there, the images built here (sandbox/node/images.sh) selected
 // through the stack's own image keys (the course apps' too, so workshop and customer run whole),
-// and the node's data directory. Nothing else changes.
+// the node's data directory, and the todo app exposed both ways (the node runs Traefik).
+// Nothing else changes.
 // Used by the real-node suite and by `npm run local`, which calls it as a command:
 //   ts-node sandbox/node/stack-file.ts <data dir> [--class-to <file>]
 // (prints the dev stack file on stdout; writes the classroom's base, nodeClassStackFile, to <file>)
@@ -38,6 +39,8 @@ export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()
         "state-labs:todoAppImage": images.todo,
         "state-labs:workshopBackendImage": images.workshop,
         "state-labs:customerBackendImage": images.customer,
+        // the node's Traefik serves the seed's Ingress and Gateway API: prove both
+        "state-labs:todoExposure": "both",
         // movies is not among NODE_LABS (no MongoDB here): its catalog image is set where it runs
     });
     return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;

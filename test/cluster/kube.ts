@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -48,11 +49,11 @@ export function getJson(args: string[]): Obj {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns true (bounded by WAIT_MS); the last reason is the failure. */
-export async function until(what: string, check: () => true | string, intervalMs = 1000): Promise<void> {
+export async function until(what: string, check: () => true | string | Promise<true | string>, intervalMs = 1000): Promise<void> {
     const deadline = Date.now() + WAIT_MS;
     let reason: string;
     for (;;) {
-        const r = check();
+        const r = await check();
         if (r === true) return;
         reason = r;
         if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${reason}`);
@@ -299,4 +300,37 @@ export const CLASSROOM = [require.resolve("ts-node/dist/bin"), "--transpile-only
 /** The Pulumi CLI on PATH (sandbox/engine/env.sh), non-interactive, in a project copy. */
 export function pulumiCli(cwd: string, stack: string, ...args: string[]): PulumiRun {
     return run("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, maxBuffer: 256 * 1024 * 1024 });
+}
+
+/**
+ * Where the real node's ingress controller listens for requests from outside the cluster: the
+ * node's address on its link to the host and the controller's web port, as sandbox/node/up.sh
+ * recorded them for the node's components (node.env).
+ */
+export function ingressAddress(): { ip: string; port: number } {
+    const toolchain = process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain");
+    const file = path.join(toolchain, "nodes", process.env.LABS_CLUSTER_NAME ?? assert.fail("LABS_CLUSTER_NAME is not set"), "etc/node.env");
+    const env = fs.readFileSync(file, "utf8");
+    const value = (k: string) => new RegExp(`^${k}=(\\S+)$`, "m").exec(env)?.[1] ?? assert.fail(`${k} is not in ${file}`);
+    return { ip: value("NODE_IP"), port: Number(value("INGRESS_PORT")) };
+}
+
+/** An HTTP request from this host (outside the cluster) to the ingress controller (by default the suite's node's), for `host`. */
+export function requestAs(host: string, method: "GET" | "POST", urlPath: string, json?: object, to = ingressAddress()): Promise<{ status: number; body: string }> {
+    const { ip, port } = to;
+    const data = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    return new Promise((resolve) => {
+        const req = http.request(
+            { host: ip, port, method, path: urlPath, timeout: 10_000, headers: { Host: host, ...(data ? { "Content-Type": "application/json", "Content-Length": data.length } : {}) } },
+            (res) => {
+                let body = "";
+                res.on("data", (d: Buffer) => (body += d.toString()));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+        );
+        // a refused or timed-out connection is an answer too: status 0 and why
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (e) => resolve({ status: 0, body: e.message }));
+        req.end(data);
+    });
 }

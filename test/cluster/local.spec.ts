@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/mock-runtime";
-import { BIN, projectCopy, until } from "./kube";
+import { BIN, projectCopy, requestAs, until } from "./kube";
 
 const LOCAL_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-local-"));
 const CLUSTER = "state-labs-suite";
@@ -51,6 +51,16 @@ describe("npm run local: up, the classroom, down, up again; the repository untou
         assert.match(out, /4\/4 ready in \d+ s/);
         assert.match(out, /postgres-ha: namespaces/);
         assert.strictEqual(gitStatus(), before);
+    });
+
+    it("status says where to send the todo app's requests from this machine, and they reach it", async () => {
+        const line = /from this machine: curl -H "Host: ([^"]+)" http:\/\/([\d.]+):(\d+)(\/todos)/.exec(ok("status"));
+        assert.ok(line, "no address for the todo app's host");
+        const [, host, ip, port, urlPath] = line;
+        await until(`${host} through ${ip}:${port}`, async () => {
+            const r = await requestAs(host, "GET", urlPath, undefined, { ip, port: Number(port) });
+            return r.status === 200 ? true : `${r.status} ${r.body.slice(0, 200)}`;
+        });
     });
 
     it("up again, with the cluster up, refuses with exit 2 and touches nothing", () => {

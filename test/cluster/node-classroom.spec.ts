@@ -11,7 +11,7 @@ import { parse, stringify } from "yaml";
 import type { CheckResult } from "../../classroom/check";
 import type { StudentHealth } from "../../classroom/status";
 import { nodeStackFile } from "../../sandbox/node/stack-file";
-import { PulumiRun, classroomCli, getJson, kubectl, ok, projectCopy, until } from "./kube";
+import { PulumiRun, classroomCli, getJson, kubectl, ok, projectCopy, requestAs, until } from "./kube";
 
 const DATA_ROOT = process.env.LABS_NODE_DATA ?? assert.fail("LABS_NODE_DATA (the hostPath root on the node) is not set");
 const WORK = projectCopy();
@@ -79,6 +79,25 @@ describe("real node: the instructor's day two (classroom status, check, reset)",
             assert.strictEqual(sql(`${id}-postgres`, "postgres-0", "todo", "todo", "SELECT count(*) FROM todo WHERE title LIKE 'state-labs-check-%'"), "0", "the check's todo is gone");
         }
         assert.strictEqual(sql("bob-kubernetes-ws-2", "db-0", "postgres", "postgres", "SELECT t FROM notes"), "bob was here");
+    });
+
+    it("each student's todo host reaches that student's app only, from outside the cluster through the node's controller", async () => {
+        const todo = (id: string, title: string) => `${id}:${title}`;
+        for (const id of ["ada", "bob"]) {
+            const host = `todo.${id}.labs.local`;
+            await until(`${host} answers through the controller`, async () => {
+                const r = await requestAs(host, "GET", "/todos");
+                return r.status === 200 ? true : `${r.status} ${r.body.slice(0, 200)}`;
+            });
+            const r = await requestAs(host, "POST", "/todos", { title: todo(id, "mine") });
+            assert.ok(r.status >= 200 && r.status < 300, `${host}: ${r.status} ${r.body.slice(0, 300)}`);
+        }
+        for (const [id, other] of [["ada", "bob"], ["bob", "ada"]]) {
+            const list = await requestAs(`todo.${id}.labs.local`, "GET", "/todos");
+            assert.ok(list.body.includes(todo(id, "mine")), `${id}'s host lists ${id}'s todo`);
+            assert.ok(!list.body.includes(todo(other, "mine")), `${id}'s host lists ${other}'s todo`);
+            assert.strictEqual(sql(`${id}-postgres`, "postgres-0", "todo", "todo", `SELECT count(*) FROM todo WHERE title = '${todo(other, "mine")}'`), "0", `${other}'s todo in ${id}'s database`);
+        }
     });
 
     it("status and check name a crash-looping database and a stopped standby, and only those", async () => {

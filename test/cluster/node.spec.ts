@@ -11,7 +11,7 @@ import { flatStudentConfig, readBase } from "../../classroom/class";
 import { operatorCluster, studentCluster } from "../../classroom/cluster";
 import { parseConfig } from "../../stacks/config";
 import { APP_IMAGE_UID, nodeImages, nodeStackFile } from "../../sandbox/node/stack-file";
-import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, until } from "./kube";
+import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, requestAs, until } from "./kube";
 
 const STACK = "dev";
 const PREFIX = "dev";
@@ -305,6 +305,55 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         assert.strictEqual(q("SELECT count(*) FROM todo"), "1");
         assert.strictEqual(q("SELECT t FROM student_notes"), "mine", "the migration dropped a table it does not own");
         ok(["delete", "pod", client, "-n", NS.todoApp, "--wait=false"]);
+    });
+
+    it("todo from outside the cluster: the host reaches the app through the Ingress (ExternalName) and through the HTTPRoute, each alone; a POSTed todo is a row; another host reaches nothing", async () => {
+        const q = (s: string) => sql(NS.todoDb, "postgres-0", "todo", "todo", s);
+        const HOST = `todo.${PREFIX}.labs.local`;
+        const ing = `${PREFIX}-todo-ingress`;
+        /** Waits until the host answers the list of todos through the controller, and returns it. */
+        const listed = async (why: string, want: (body: string) => boolean) => {
+            let last = { status: 0, body: "" };
+            await until(why, async () => {
+                last = await requestAs(HOST, "GET", "/todos");
+                return last.status === 200 && want(last.body) ? true : `${last.status} ${last.body.slice(0, 200)}`;
+            });
+            return last.body;
+        };
+        const postAndRow = async (title: string) => {
+            const r = await requestAs(HOST, "POST", "/todos", { title });
+            assert.ok(r.status >= 200 && r.status < 300, `POST through the controller: ${r.status} ${r.body.slice(0, 300)}`);
+            assert.strictEqual(q(`SELECT count(*) FROM todo WHERE title = '${title}'`), "1", "the POSTed todo is a row");
+            await listed(`the todo '${title}' listed through the controller`, (b) => b.includes(title));
+        };
+        /** The routing objects the stack has now in the Ingress's namespace. */
+        const routing = () => ["ingress", "service", "gateway", "httproute"].flatMap((k) => getJson([k, "-n", ing]).items.map((o: Obj) => `${o.kind} ${o.metadata.name}${o.spec?.type === "ExternalName" ? " (ExternalName)" : ""}`)).sort();
+
+        // both, as the node's stack file says: the controller accepted the route and the Gateway
+        assert.deepStrictEqual(routing(), ["Gateway stateful-flask", "HTTPRoute stateful-flask", "Ingress stateful-flask", "Service stateful-flask (ExternalName)"]);
+        await until("the HTTPRoute accepted by the controller, its backend resolved", () => {
+            const parents: Obj[] = getJson(["httproute", "stateful-flask", "-n", ing]).status?.parents ?? [];
+            const cond = (t: string) => parents[0]?.conditions?.find((c: Obj) => c.type === t)?.status;
+            return cond("Accepted") === "True" && cond("ResolvedRefs") === "True" ? true : JSON.stringify(parents).slice(0, 300);
+        });
+        await postAndRow("through the front door");
+
+        must("config", "set", "state-labs:todoExposure", "ingress");
+        up("todo exposed by the Ingress only");
+        assert.deepStrictEqual(routing(), ["Ingress stateful-flask", "Service stateful-flask (ExternalName)"]);
+        await postAndRow("through the ingress");
+
+        must("config", "set", "state-labs:todoExposure", "httproute");
+        up("todo exposed by the HTTPRoute only");
+        assert.deepStrictEqual(routing(), ["Gateway stateful-flask", "HTTPRoute stateful-flask"]);
+        await postAndRow("through the gateway");
+
+        const other = await requestAs(`todo.someone-else.labs.local`, "GET", "/todos");
+        assert.strictEqual(other.status, 404, `a host the stack does not own: ${other.status} ${other.body.slice(0, 200)}`);
+
+        must("config", "set", "state-labs:todoExposure", "both");
+        up("todo exposed by both again");
+        await listed("the todos listed through the controller again", (b) => ["through the front door", "through the ingress", "through the gateway"].every((t) => b.includes(t)));
     });
 
     it("customer: a customer inserted through the backend is listed, by each of 3 replicas, and after the database pod is deleted; its files are on local-pv-1", async () => {
