@@ -82,7 +82,7 @@ running() { pgrep -f -- "$TOOLCHAIN_DIR/kwok/clusters/$LABS_CLUSTER_NAME/" >/dev
 how_to_reach() {
   # The node's ingress controller, from this machine: the address up.sh gave the node's components.
   local node_env="$TOOLCHAIN_DIR/nodes/$LABS_CLUSTER_NAME/etc/node.env" ingress=""
-  [[ -f "$node_env" ]] && ingress="$(sed -n 's/^NODE_IP=//p' "$node_env"):$(sed -n 's/^INGRESS_PORT=//p' "$node_env")"
+  [[ -f "$node_env" ]] && ingress="$(sed -n 's/^NODE_IP=//p' "$node_env"):$(sed -n 's/^TRAEFIK_WEB_PORT=//p' "$node_env")"
   # shellcheck disable=SC2016  # the ${...} are the JavaScript's own template literals
   pulumi_local stack output --json | node -e '
     const ingress = process.argv[1];

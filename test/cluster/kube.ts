@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { renderFiles } from "../../tools/render";
 import { JsonObject, REPO_ROOT, runStack, stackFileConfig } from "../../tools/mock-runtime";
 import { PROJECT } from "../../stacks/config";
+import { nodeIngress } from "../../sandbox/node/stack-file";
 
 export const BIN = path.join(process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain"), "bin");
 export const WAIT_MS = Number(process.env.LABS_WAIT_SECONDS ?? 180) * 1000;
@@ -302,22 +303,10 @@ export function pulumiCli(cwd: string, stack: string, ...args: string[]): Pulumi
     return run("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, maxBuffer: 256 * 1024 * 1024 });
 }
 
-/**
- * Where the real node's ingress controller listens for requests from outside the cluster: the
- * node's address on its link to the host and the controller's web port, as sandbox/node/up.sh
- * recorded them for the node's components (node.env).
- */
-export function ingressAddress(): { ip: string; port: number } {
-    const toolchain = process.env.LABS_TOOLCHAIN_DIR ?? path.join(os.homedir(), ".cache/state-labs/toolchain");
-    const file = path.join(toolchain, "nodes", process.env.LABS_CLUSTER_NAME ?? assert.fail("LABS_CLUSTER_NAME is not set"), "etc/node.env");
-    const env = fs.readFileSync(file, "utf8");
-    const value = (k: string) => new RegExp(`^${k}=(\\S+)$`, "m").exec(env)?.[1] ?? assert.fail(`${k} is not in ${file}`);
-    return { ip: value("NODE_IP"), port: Number(value("INGRESS_PORT")) };
-}
-
-/** An HTTP request from this host (outside the cluster) to the ingress controller (by default the suite's node's), for `host`. */
-export function requestAs(host: string, method: "GET" | "POST", urlPath: string, json?: object, to = ingressAddress()): Promise<{ status: number; body: string }> {
-    const { ip, port } = to;
+/** An HTTP request from this host (outside the cluster) to an ingress controller (by default the suite's node's Traefik), for `host`. */
+export function requestAs(host: string, method: "GET" | "POST", urlPath: string, json?: object, to?: { ip: string; port: number }): Promise<{ status: number; body: string }> {
+    const node = to ? undefined : nodeIngress();
+    const { ip, port } = to ?? { ip: node!.nodeIp, port: node!.port };
     const data = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     return new Promise((resolve) => {
         const req = http.request(
