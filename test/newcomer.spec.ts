@@ -97,7 +97,7 @@ interface Run {
 }
 /** The real command, as npm runs it, in a child process with only `env` (plus HOME, no PATH beyond it). */
 function run(args: string[], env: Record<string, string>): Promise<Run> {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", ...args], {
+    const child = spawn(process.execPath, ["-r", path.join(REPO_ROOT, "test", "register.js"), ...args], {
         cwd: REPO_ROOT,
         env: { HOME, PATH: NODE_ONLY, ...env },
         stdio: ["ignore", "pipe", "pipe"],

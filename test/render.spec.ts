@@ -24,7 +24,7 @@ describe("render", () => {
     it("writes exactly the objects of the program, one YAML file each, from the real stack file", function () {
         this.timeout(120000);
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
-        const printed = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "dev", "--out", out], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const printed = execFileSync(process.execPath, ["-r", path.join(REPO_ROOT, "test", "register.js"), "tools/render.ts", "--stack", "dev", "--out", out], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         const files = fs.readdirSync(out).filter((f) => f.endsWith(".yaml"));
         assert.match(printed, new RegExp(`^dev: ${files.length} objects \\(\\d+ resources\\) written to .* in \\d+ ms`, "m"));
         const written = files.sort().map((f) => {
@@ -44,7 +44,7 @@ describe("render", () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "render-")), "never");
         let failed: { status: number; stderr: string } | undefined;
         try {
-            execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/render.ts", "--stack", "dev", "--out", out, "--set", "workshopDbSize=2GB"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+            execFileSync(process.execPath, ["-r", path.join(REPO_ROOT, "test", "register.js"), "tools/render.ts", "--stack", "dev", "--out", out, "--set", "workshopDbSize=2GB"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
         } catch (e) {
             failed = e as { status: number; stderr: string };
         }
