@@ -22,7 +22,8 @@ typecheck_cached &
 typecheck=$!
 bash tools/lint.sh &
 lint=$!
-npx mocha --parallel --jobs 2 "$@"
+# the local bin directly: npx takes 0.6 s of CPU to find it
+node_modules/.bin/mocha --parallel --jobs 2 "$@"
 suite=$?
 wait "$typecheck"
 checked=$?
