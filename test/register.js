@@ -1,4 +1,4 @@
-// mocha's `require` (.mocharc.json), and `-r` of the child processes the specs start: ts-node,
+// mocha's `require` (.mocharc.js), and `-r` of the child processes the specs start: ts-node,
 // transpile-only as before, through a transpiler that keeps each file's JavaScript in
 // node_modules/.cache/ts-node. Transpiling was about 3 s of CPU in every process that loads the
 // stack program (each mocha worker, each child); an unchanged file is now read back instead.
