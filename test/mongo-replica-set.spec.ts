@@ -288,8 +288,10 @@ describe("MongoReplicaSet (labs:database:MongoReplicaSet)", () => {
             assert.ok(sync.volumeMounts.some((m: K8sObject) => m.mountPath === MONGO_DATA_DIR && m.name === "mongo-persistent-storage"));
         });
 
-        // stand-ins: mongod answers pings once started, and runs until told to shut down; mongosh logs the rest
+        // stand-ins: mongod answers pings once started, and runs until told to shut down; mongosh
+        // logs the rest; sleep is short (the script sleeps 1 s between pings while mongod starts)
         const tools = {
+            sleep: "exec /bin/sleep 0.05",
             mongod: `echo "mongod $*" >> "$CALLS"; touch "$ROOT/up"; while [ ! -e "$ROOT/down" ]; do sleep 0.05; done`,
             mongosh: `case "$*" in *ping*) [ -e "$ROOT/up" ];; *shutdownServer*) echo "shutdown" >> "$CALLS"; touch "$ROOT/down";; *) echo "mongosh $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ];; esac`,
         };

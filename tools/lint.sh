@@ -36,7 +36,8 @@ shellcheck_cached() {
 mapfile -t scripts < <(shell_scripts)
 shellcheck_cached "${scripts[@]}" &
 shell=$!
-npx eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ "$@" .
+# the local bin directly: npx takes 0.6 s of CPU to find it
+node_modules/.bin/eslint --cache --cache-strategy content --cache-location node_modules/.cache/eslint/ "$@" .
 es=$?
 wait "$shell"
 sc=$?

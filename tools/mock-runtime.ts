@@ -2,6 +2,7 @@
 // config and records every resource it registers, with inputs resolved as the engine would
 // send them to the provider. The tests, `npm run render` and the cluster suite build on it.
 import * as pulumi from "@pulumi/pulumi";
+import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -202,6 +203,7 @@ async function runNow(
     const errors = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
     const prepareStackTrace = errors.prepareStackTrace;
     errors.prepareStackTrace = undefined;
+    const restoreSdk = withoutSdkStacks();
     try {
         await pulumi.runtime.setMocks(mocks(resources, options, previous), PROJECT, stack, false);
         const waits = recordWaits();
@@ -223,7 +225,37 @@ async function runNow(
     } finally {
         console.warn = originalWarn;
         errors.prepareStackTrace = prepareStackTrace;
+        restoreSdk();
     }
+}
+
+/**
+ * Even formatted by V8, the stacks the SDK takes while a program runs were half of a mocked
+ * run's CPU, and nothing reads them under mocks: every promise it makes keeps one for its
+ * leak report (debuggable.ts), and every resource takes the whole stack (no frame limit) for
+ * the source position it sends the engine, which mocks drop. Both go for the run; the
+ * program's own errors keep their stacks. Returns what puts them back.
+ */
+function withoutSdkStacks(): () => void {
+    type Debuggable = { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+    type Callsites = { callsites: () => unknown[] };
+    const sdk = debuggable as unknown as Debuggable;
+    const resource = pulumi.Resource as unknown as Callsites;
+    const [debuggablePromise, callsites] = [sdk.debuggablePromise, resource.callsites];
+    sdk.debuggablePromise = (p, ctx) => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return debuggablePromise(p, ctx);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
+    resource.callsites = () => [];
+    return () => {
+        sdk.debuggablePromise = debuggablePromise;
+        resource.callsites = callsites;
+    };
 }
 
 /**

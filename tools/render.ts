@@ -41,7 +41,8 @@ export function renderFiles(run: StackRun): RenderedFile[] {
     });
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The command: `argv` as process.argv; the exit code, or a throw for runMain to report. */
+export async function main(argv: string[]): Promise<number> {
     const cli = new Command()
         .name("render")
         .description("Write the Kubernetes objects a stack creates as YAML files, without a Pulumi engine or cluster.")
