@@ -7,7 +7,7 @@ import * as path from "path";
 import { LAB_IDS, LabId } from "../components/shared/naming";
 import { LabsConfig, parseConfig } from "../stacks/config";
 import { flatStudentConfig, pool, readBase } from "./class";
-import { Cluster, errorText, exec, isReady, labNamespaces, operatorCluster, studentCluster, waitFor, waitingReason } from "./cluster";
+import { Cluster, errorText, exec, isReady, labNamespaces, operatorCluster, studentCluster, waitFor, notReadyReason } from "./cluster";
 import { EXIT, RosterOptions, interruptible, labOption, rosterOptions, selectStudents, tableLines } from "./common";
 import { Student } from "./roster";
 
@@ -39,7 +39,7 @@ async function podReady(c: Cluster, ns: string, pod: string): Promise<true | str
     const p = await c.core.readNamespacedPod({ name: pod, namespace: ns }).catch(() => undefined);
     if (!p) return `${pod} does not exist`;
     if (isReady(p)) return true;
-    return `${pod} is not Ready (${waitingReason(p) ?? p.status?.phase})`;
+    return `${pod} is not Ready (${notReadyReason(p)})`;
 }
 
 async function mustBeReady(c: Cluster, ns: string, pods: string[]): Promise<void> {

@@ -68,9 +68,19 @@ export function containerStatuses(p: k8s.V1Pod): k8s.V1ContainerStatus[] {
     return [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
 }
 
-/** Why a container of the pod waits (CrashLoopBackOff, ImagePullBackOff, ...), the routine start-up wait aside. */
-export function waitingReason(p: k8s.V1Pod): string | undefined {
-    return containerStatuses(p).find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
+/**
+ * Why a pod is not Ready, as an instructor reads it: a container waiting (CrashLoopBackOff,
+ * ImagePullBackOff, ..., the routine start-up wait aside) or just failed (Error); one that
+ * crashed before and runs again is caught between two back-offs, so it says it restarts;
+ * otherwise Terminating or the pod's phase.
+ */
+export function notReadyReason(p: k8s.V1Pod): string {
+    const statuses = containerStatuses(p);
+    const waiting = statuses.find((s) => s.state?.waiting?.reason && s.state.waiting.reason !== "PodInitializing")?.state?.waiting?.reason;
+    const failed = statuses.find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
+    const again = statuses.find((s) => !s.ready && s.restartCount > 0 && s.lastState?.terminated && s.lastState.terminated.exitCode !== 0);
+    const restarting = again && `restarting after ${again.lastState!.terminated!.reason ?? `exit ${again.lastState!.terminated!.exitCode}`} (${again.restartCount} restarts)`;
+    return waiting ?? failed ?? restarting ?? (p.metadata?.deletionTimestamp ? "Terminating" : (p.status?.phase ?? "Unknown"));
 }
 
 export interface ExecResult {

@@ -6,7 +6,7 @@ import type * as k8s from "@kubernetes/client-node";
 import { Command } from "commander";
 import { LAB_IDS, LabId } from "../components/shared/naming";
 import { pool } from "./class";
-import { Cluster, containerStatuses, errorText, isReady, labNamespaces, operatorCluster, waitingReason } from "./cluster";
+import { Cluster, containerStatuses, errorText, isReady, labNamespaces, operatorCluster, notReadyReason } from "./cluster";
 import { EXIT, RosterOptions, interruptible, positive, rosterOptions, selectStudents, tableLines } from "./common";
 import { Student } from "./roster";
 
@@ -51,9 +51,7 @@ export interface NamespaceReading {
 const when = (e: k8s.CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime();
 
 function whyNotReady(p: k8s.V1Pod): string {
-    const waiting = waitingReason(p);
-    const terminated = containerStatuses(p).find((s) => s.state?.terminated && s.state.terminated.exitCode !== 0)?.state?.terminated?.reason;
-    return `${p.metadata?.name}: ${waiting ?? terminated ?? (p.metadata?.deletionTimestamp ? "Terminating" : p.status?.phase ?? "Unknown")}`;
+    return `${p.metadata?.name}: ${notReadyReason(p)}`;
 }
 
 /**

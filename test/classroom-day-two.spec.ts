@@ -4,6 +4,7 @@
 import * as assert from "assert";
 import type * as k8s from "@kubernetes/client-node";
 import { checkTable } from "../classroom/check";
+import { notReadyReason } from "../classroom/cluster";
 import { LabReading, describePlan, resetPlan } from "../classroom/reset";
 import { NamespaceReading, StudentHealth, VolumeUse, healthTable, labHealth, studentState } from "../classroom/status";
 
@@ -26,6 +27,26 @@ const warning = (reason: string, at: string, object = "postgres-sts-2"): k8s.Cor
     lastTimestamp: new Date(at),
 });
 const reading = (o: Partial<NamespaceReading>): NamespaceReading => ({ pods: [], claims: [], warnings: [], workloads: [], ...o });
+
+describe("classroom: why a pod is not Ready (notReadyReason), through every moment of a crash loop", () => {
+    const looping = (state: k8s.V1ContainerState, restartCount: number, lastState?: k8s.V1ContainerState): k8s.V1Pod => ({
+        metadata: { name: "db-0" },
+        status: { phase: "Running", containerStatuses: [{ name: "postgres", image: "i", imageID: "", ready: false, restartCount, state, lastState }] },
+    });
+    const crashed: k8s.V1ContainerState = { terminated: { exitCode: 1, reason: "Error" } };
+
+    it("names the back-off while it waits, the failure as it exits, and the restart while it runs again", () => {
+        assert.strictEqual(notReadyReason(looping({ waiting: { reason: "CrashLoopBackOff" } }, 3, crashed)), "CrashLoopBackOff");
+        assert.strictEqual(notReadyReason(looping(crashed, 3)), "Error");
+        assert.strictEqual(notReadyReason(looping({ running: {} }, 3, crashed)), "restarting after Error (3 restarts)");
+    });
+
+    it("says nothing of restarts for a pod merely starting, or one that exited cleanly before", () => {
+        assert.strictEqual(notReadyReason(looping({ waiting: { reason: "PodInitializing" } }, 0)), "Running");
+        assert.strictEqual(notReadyReason(looping({ running: {} }, 1, { terminated: { exitCode: 0, reason: "Completed" } })), "Running");
+        assert.strictEqual(notReadyReason({ ...looping({ running: {} }, 0), metadata: { name: "db-0", deletionTimestamp: new Date() } }), "Terminating");
+    });
+});
 
 describe("classroom status: the health of a lab (labHealth, healthTable)", () => {
     const sts = [{ kind: "StatefulSet", name: "postgres-sts", replicas: 3 }];
