@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared by sandbox/cluster/toolchain.sh and sandbox/engine/toolchain.sh: the cache layout,
-# Go settings, one lock, stamps and the build report. Sourced, not executed. The sourcing
+# Shared by the toolchain scripts (sandbox/{cluster,engine,node}/toolchain.sh): the cache layout,
+# Go settings, one lock, stamps, the build report and go install. Sourced, not executed. The sourcing
 # script sets first:
 #   TOOL          log prefix
 #   GO_MIN_MINOR  the oldest Go 1.x minor its modules build with
@@ -85,4 +85,22 @@ adopt_wrapper_gomod() { # wrapper-dir [go.sum to start from]
     rm -f "$dir/go.mod.new"
   fi
   [[ -f "$dir/doc.go" ]] || echo 'package wrapper' >"$dir/doc.go"
+}
+
+# go install of a module's package (no replace directives upstream), stamped and reported.
+#   $1 binary name  $2 output dir  $3 package@version  $4 build tags  $5 ldflags (after -s -w)
+#   $6 what the stamp records (default "$3 $4"; kwok and kube-score stamp their module@version)
+go_install() {
+  local name="$1" out="$2" pkgver="$3" tags="$4" ldflags="$5" t0 logf
+  local what="${6:-$3 $4}"
+  if is_fresh "$name" "$what" "$out/$name"; then report "$name" "${pkgver#github.com/}" cached; return; fi
+  logf="$LOG_DIR/$name.log"
+  log "building $name from $pkgver (log: $logf) ..."
+  t0=$(date +%s)
+  if ! (cd "$SRC_DIR" && GOBIN="$out" go install -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$pkgver") >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    die "build of $name ($pkgver) failed; full log: $logf"
+  fi
+  stamp_of "$what" >"$STAMP_DIR/$name"
+  report "$name" "${pkgver#github.com/}" "$(( $(date +%s) - t0 ))s"
 }

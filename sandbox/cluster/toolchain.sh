@@ -58,40 +58,14 @@ if ! is_fresh etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"; then
 fi
 build_in_wrapper etcd "${ETCD_WRAPPER:-}" go.etcd.io/etcd/server/v3 "go.etcd.io/etcd/server/v3@$ETCD_VERSION" ""
 
-# --- kwok / kwokctl ---------------------------------------------------------
-# No replace directives upstream, so plain 'go install mod@version' works.
+# --- kwok / kwokctl, kube-score --------------------------------------------------
+# No replace directives upstream, so plain 'go install pkg@version' works. kube-score's
+# version is a main-package variable.
 for b in kwok kwokctl; do
-  modver="sigs.k8s.io/kwok@$KWOK_VERSION"
-  if is_fresh "$b" "$modver"; then report "$b" "$modver" cached; continue; fi
-  logf="$LOG_DIR/$b.log"
-  log "building $b from $modver (log: $logf) ..."
-  t0=$(date +%s)
-  if ! (cd "$SRC_DIR" && GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w" \
-          "sigs.k8s.io/kwok/cmd/$b@$KWOK_VERSION") >"$logf" 2>&1; then
-    tail -n 30 "$logf" >&2
-    die "build of $b ($modver) failed; full log: $logf"
-  fi
-  stamp_of "$modver" >"$STAMP_DIR/$b"
-  report "$b" "$modver" "$(( $(date +%s) - t0 ))s"
+  go_install "$b" "$BIN_DIR" "sigs.k8s.io/kwok/cmd/$b@$KWOK_VERSION" "" "" "sigs.k8s.io/kwok@$KWOK_VERSION"
 done
-
-# --- kube-score -------------------------------------------------------------
-# No replace directives either: 'go install' works. Its version is a main-package variable.
-modver="github.com/zegl/kube-score@$KUBE_SCORE_VERSION"
-if is_fresh kube-score "$modver"; then
-  report kube-score "$modver" cached
-else
-  logf="$LOG_DIR/kube-score.log"
-  log "building kube-score from $modver (log: $logf) ..."
-  t0=$(date +%s)
-  if ! (cd "$SRC_DIR" && GOBIN="$BIN_DIR" go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
-          "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION") >"$logf" 2>&1; then
-    tail -n 30 "$logf" >&2
-    die "build of kube-score ($modver) failed; full log: $logf"
-  fi
-  stamp_of "$modver" >"$STAMP_DIR/kube-score"
-  report kube-score "$modver" "$(( $(date +%s) - t0 ))s"
-fi
+go_install kube-score "$BIN_DIR" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" "" \
+  "-X main.version=$KUBE_SCORE_VERSION" "github.com/zegl/kube-score@$KUBE_SCORE_VERSION"
 
 # --- Gateway API CRDs ---------------------------------------------------------
 # Released as YAML on GitHub (unreachable here), and shipped in the module zip too, at

@@ -67,22 +67,6 @@ done
 # --- kubelet, kube-proxy ------------------------------------------------------
 build_k8s kubelet kube-proxy
 
-# --- go install of module packages, stamped -----------------------------------
-#   $1 binary name  $2 output dir  $3 package@version  $4 build tags  $5 ldflags
-go_install() {
-  local name="$1" out="$2" pkgver="$3" tags="$4" ldflags="$5" t0 logf
-  if is_fresh "$name" "$pkgver $tags" "$out/$name"; then report "$name" "${pkgver#github.com/}" cached; return; fi
-  logf="$LOG_DIR/$name.log"
-  log "building $name from $pkgver (log: $logf) ..."
-  t0=$(date +%s)
-  if ! (cd "$SRC_DIR" && GOBIN="$out" go install -trimpath -tags "$tags" -ldflags "-s -w $ldflags" "$pkgver") >"$logf" 2>&1; then
-    tail -n 30 "$logf" >&2
-    die "build of $name ($pkgver) failed; full log: $logf"
-  fi
-  stamp_of "$pkgver $tags" >"$STAMP_DIR/$name"
-  report "$name" "${pkgver#github.com/}" "$(( $(date +%s) - t0 ))s"
-}
-
 # --- containerd ------------------------------------------------------------------
 # Upstream's static build tags (Makefile: STATIC=1), minus the cgo-only snapshotters; the
 # shim adds no_grpc as upstream's Makefile does.
