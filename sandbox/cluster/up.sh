@@ -24,8 +24,9 @@ NODES="${LABS_NODES:-1}"
 WAIT_SECONDS="${LABS_WAIT_SECONDS:-180}"
 [[ "$NODES" =~ ^[0-9]+$ ]] || die "LABS_NODES must be a whole number, got '$NODES'"
 
-# Make sure the toolchain is there (a no-op that prints 'cached' when warm).
-"$HERE/toolchain.sh" >&2 || die "toolchain build failed"
+# Make sure the toolchain is there (a no-op that prints 'cached' when warm), unless the caller
+# has just done so (sandbox/cluster/test.sh, whose node build may hold the toolchain lock).
+[[ "${LABS_CLUSTER_TOOLCHAIN_READY:-}" == 1 ]] || "$HERE/toolchain.sh" >&2 || die "toolchain build failed"
 
 # A leftover cluster of the same name (failed run, killed terminal, reboot
 # with stale pid files) would make kwokctl "continue" it; start clean.
