@@ -37,7 +37,7 @@ ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
 NODE_BUILD_LOG="$ENGINE_DIR/node-build.log"
 (renice -n 10 -p "$BASHPID" >/dev/null && "$NODE/toolchain.sh" && "$NODE/images.sh") >"$NODE_BUILD_LOG" 2>&1 &
 node_build=$!
-trap 'kill "$node_build" 2>/dev/null; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
+trap 'kill "$node_build" 2>/dev/null || true; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
 # The control plane's toolchain is checked above; up.sh need not wait for the lock the node build holds.
 export LABS_CLUSTER_TOOLCHAIN_READY=1
 
