@@ -303,10 +303,19 @@ export function pulumiCli(cwd: string, stack: string, ...args: string[]): Pulumi
     return run("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd, maxBuffer: 256 * 1024 * 1024 });
 }
 
+let suiteNode: { ip: string; port: number } | undefined;
+/** The suite's node's Traefik, asked of sandbox/node/lib.sh once (a bash process), not at every poll of a request. */
+function suiteIngress(): { ip: string; port: number } {
+    if (!suiteNode) {
+        const n = nodeIngress();
+        suiteNode = { ip: n.nodeIp, port: n.port };
+    }
+    return suiteNode;
+}
+
 /** An HTTP request from this host (outside the cluster) to an ingress controller (by default the suite's node's Traefik), for `host`. */
 export function requestAs(host: string, method: "GET" | "POST", urlPath: string, json?: object, to?: { ip: string; port: number }): Promise<{ status: number; body: string }> {
-    const node = to ? undefined : nodeIngress();
-    const { ip, port } = to ?? { ip: node!.nodeIp, port: node!.port };
+    const { ip, port } = to ?? suiteIngress();
     const data = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     return new Promise((resolve) => {
         const req = http.request(
