@@ -7,7 +7,7 @@ import { MOVIES } from "../components/labs/movies-lab.config";
 import { POSTGRES_HA } from "../components/labs/postgres-ha-lab.config";
 import { TODO } from "../components/labs/todo-lab.config";
 import { WORKSHOP } from "../components/labs/workshop-lab.config";
-import { KeySpec, bool, cpu, dnsLabel, generation, image, intRange, memory, oneOf, optionalHost, optionalUrl, postgresImage, size, storageRoot } from "../components/shared/config-rules";
+import { KeySpec, bool, cpu, dnsLabel, generation, image, intRange, memory, oneOf, keyValueList, optionalHost, optionalNodeName, optionalProvisioner, optionalUrl, postgresImage, size, storageRoot } from "../components/shared/config-rules";
 import { LAB_IDS, LabId, MAX_PREFIX_LENGTH } from "../components/shared/naming";
 
 /** Each lab's declarations, in the order of LAB_IDS. */
@@ -51,14 +51,21 @@ export const KEYS = {
     storageMode: {
         type: "string",
         default: "hostPath",
-        description: "`hostPath` or `nfs`.",
-        schema: oneOf(["hostPath", "nfs"], "hostPath or nfs"),
+        description: "`hostPath` (directories of one node), `nfs` (subdirectories of an export) or `dynamic` (volumes made by a provisioner, through a StorageClass of the stack's own; see *Storage*).",
+        schema: oneOf(["hostPath", "nfs", "dynamic"], "hostPath, nfs or dynamic"),
     },
     hostPathRoot: {
         type: "string",
         default: "/data/state-labs",
-        description: "hostPath mode only (refused in nfs mode): node directory under which volumes live. A clean absolute path that is a directory of its own: not `/`, not a system directory (`/var/lib`, `/tmp`) nor inside the system's trees (`/etc`, `/proc`, `/var/lib/kubelet`, ...), no `..`, `.` or trailing `/`.",
+        description: "hostPath mode only (refused in nfs mode): directory on the node (`hostPathNode`) under which volumes live. A clean absolute path that is a directory of its own: not `/`, not a system directory (`/var/lib`, `/tmp`) nor inside the system's trees (`/etc`, `/proc`, `/var/lib/kubelet`, ...), no `..`, `.` or trailing `/`.",
         schema: storageRoot("/data/state-labs", false),
+    },
+    hostPathNode: {
+        type: "string",
+        default: "",
+        description:
+            "hostPath mode (required; refused in nfs mode): the node that holds the volumes' directories, as `kubectl get nodes` names it (minikube: `minikube`, kind: `kind-control-plane`). Every PV is pinned to it (`nodeAffinity` on `kubernetes.io/hostname`), so a database never starts on another node's empty directory.",
+        schema: optionalNodeName,
     },
     nfsServer: {
         type: "string",
@@ -71,6 +78,25 @@ export const KEYS = {
         default: "",
         description: "nfs mode (required; refused in hostPath mode): exported directory under which volumes live; the same rules as `hostPathRoot`.",
         schema: storageRoot("/srv/nfs/state-labs", true),
+    },
+    storageProvisioner: {
+        type: "string",
+        default: "",
+        description:
+            "dynamic mode (required; refused in the others): the provisioner of the stack's StorageClass, as a class of your cluster names it (`kubectl get storageclass`): `hostpath.csi.k8s.io` (minikube's `csi-hostpath-driver` addon), `ebs.csi.aws.com`, `pd.csi.storage.gke.io`, `disk.csi.azure.com`; `loop.csi.state-labs.io` on the local node.",
+        schema: optionalProvisioner,
+    },
+    storageClassParameters: {
+        type: "array",
+        default: [] as string[],
+        description: "dynamic mode only: the provisioner's parameters, as `key=value` entries (the `parameters` of the class you copy, e.g. `type=gp3`).",
+        schema: keyValueList,
+    },
+    storageAllowExpansion: {
+        type: "boolean",
+        default: true,
+        description: "dynamic mode only: whether the provisioner grows volumes (its class says `allowVolumeExpansion: true`). When true, raising a lab's size grows its claims in place; when false, the program warns instead.",
+        schema: bool,
     },
     keepDataOnDestroy: {
         type: "boolean",

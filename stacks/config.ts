@@ -28,8 +28,9 @@ type Flat = KeyValues<typeof KEYS>;
 // ---- the typed result ----------------------------------------------------------
 
 export type StorageConfig =
-    | { mode: "hostPath"; root: string }
-    | { mode: "nfs"; server: string; path: string };
+    | { mode: "hostPath"; root: string; node: string }
+    | { mode: "nfs"; server: string; path: string }
+    | { mode: "dynamic"; provisioner: string; parameters: Record<string, string>; allowExpansion: boolean };
 
 export interface LabsConfig {
     prefix: string;
@@ -174,15 +175,23 @@ function computeProblems(config: LabsConfig, input: Record<string, unknown>, ns:
     return problems;
 }
 
-// Keys of the other storage mode are not silently ignored: a user who sets nfsServer but not
+// Keys of the other storage modes are not silently ignored: a user who sets nfsServer but not
 // storageMode would otherwise get hostPath volumes on the node. The engine hands the program
 // Pulumi.yaml's declared defaults as values too: a key at its default counts as not set.
-const MODE_KEYS = { hostPath: ["hostPathRoot"], nfs: ["nfsServer", "nfsPath"] } as const;
+const MODE_KEYS = {
+    hostPath: ["hostPathRoot", "hostPathNode"],
+    nfs: ["nfsServer", "nfsPath"],
+    dynamic: ["storageProvisioner", "storageClassParameters", "storageAllowExpansion"],
+} as const satisfies Record<StorageConfig["mode"], readonly ConfigKey[]>;
 function modeProblems(config: LabsConfig, input: Record<string, unknown>, ns: string): string[] {
-    const other = config.storage.mode === "nfs" ? "hostPath" : "nfs";
-    return MODE_KEYS[other]
-        .filter((k) => input[k] !== undefined && input[k] !== KEYS[k].default)
-        .map((k) => `${ns}${k}: ${describe(input[k])} is not accepted when storageMode is ${config.storage.mode}; it applies to storageMode ${other} only: set storageMode to ${other}, or remove ${k}`);
+    const isDefault = (k: ConfigKey) => JSON.stringify(input[k]) === JSON.stringify(KEYS[k].default);
+    return (Object.keys(MODE_KEYS) as StorageConfig["mode"][])
+        .filter((mode) => mode !== config.storage.mode)
+        .flatMap((other) =>
+            MODE_KEYS[other]
+                .filter((k) => input[k] !== undefined && !isDefault(k))
+                .map((k) => `${ns}${k}: ${describe(input[k])} is not accepted when storageMode is ${config.storage.mode}; it applies to storageMode ${other} only: set storageMode to ${other}, or remove ${k}`),
+        );
 }
 
 const schema = z
@@ -191,6 +200,24 @@ const schema = z
     })
     .strict()
     .superRefine((c, ctx) => {
+        if (c.storageMode === "hostPath" && !c.hostPathNode) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["hostPathNode"],
+                input: c.hostPathNode,
+                params: { when: "storageMode is hostPath" },
+                message: "the name of the node that holds the volumes' directories (kubectl get nodes; minikube: minikube, kind: kind-control-plane): each PV is pinned to it",
+            });
+        }
+        if (c.storageMode === "dynamic" && !c.storageProvisioner) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["storageProvisioner"],
+                input: c.storageProvisioner,
+                params: { when: "storageMode is dynamic" },
+                message: "the provisioner of the class your volumes should be made like, as kubectl get storageclass shows it (minikube's csi-hostpath-driver addon: hostpath.csi.k8s.io)",
+            });
+        }
         if (c.storageMode === "nfs") {
             const when = { when: "storageMode is nfs" };
             if (!c.nfsServer) ctx.addIssue({ code: "custom", path: ["nfsServer"], input: c.nfsServer, params: when, message: "the NFS server's host name or IP address" });
@@ -266,7 +293,16 @@ export function parseConfig(all: Record<string, string>, project: string = PROJE
 
 function toLabsConfig(c: Flat): LabsConfig {
     const storage: StorageConfig =
-        c.storageMode === "nfs" ? { mode: "nfs", server: c.nfsServer, path: c.nfsPath } : { mode: "hostPath", root: c.hostPathRoot };
+        c.storageMode === "nfs"
+            ? { mode: "nfs", server: c.nfsServer, path: c.nfsPath }
+            : c.storageMode === "dynamic"
+              ? {
+                    mode: "dynamic",
+                    provisioner: c.storageProvisioner,
+                    parameters: Object.fromEntries(c.storageClassParameters.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+                    allowExpansion: c.storageAllowExpansion,
+                }
+              : { mode: "hostPath", root: c.hostPathRoot, node: c.hostPathNode };
     return {
         prefix: c.prefix,
         labs: c.labs,

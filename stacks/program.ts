@@ -6,7 +6,9 @@ import { HostPathStorage } from "../components/storage/hostpath-storage";
 import { LabContext, LabOutputs } from "../components/labs/lab";
 import { LabId, StackNaming } from "../components/shared/naming";
 import { NfsStorage } from "../components/storage/nfs-storage";
+import { DynamicStorage } from "../components/storage/dynamic-storage";
 import { StorageBackend } from "../components/storage/storage-backend";
+import { GuardedVolume, StorageLocation, StorageLocationGuard } from "../components/storage/storage-location-guard";
 import { WorkshopLab } from "../components/labs/workshop-lab";
 import { TodoLab } from "../components/labs/todo-lab";
 import { MoviesLab } from "../components/labs/movies-lab";
@@ -20,9 +22,23 @@ import { LABS } from "./config-keys";
 function storageBackend(config: LabsConfig, naming: StackNaming, opts: pulumi.ComponentResourceOptions): StorageBackend {
     const common = { naming, labels: naming.stackLabels(), keepDataOnDestroy: config.keepDataOnDestroy };
     const s = config.storage;
-    return s.mode === "nfs"
-        ? new NfsStorage("storage", { ...common, server: s.server, path: s.path, helperImage: config.images.volumePermissions }, opts)
-        : new HostPathStorage("storage", { ...common, root: s.root }, opts);
+    switch (s.mode) {
+        case "nfs":
+            return new NfsStorage("storage", { ...common, server: s.server, path: s.path, helperImage: config.images.volumePermissions }, opts);
+        case "dynamic":
+            return new DynamicStorage("storage", { naming, labels: common.labels, provisioner: s.provisioner, parameters: s.parameters, allowExpansion: s.allowExpansion }, opts);
+        case "hostPath":
+            return new HostPathStorage("storage", { ...common, root: s.root, node: s.node }, opts);
+    }
+}
+
+/** The keys that decide where the stack's data lives, by config key (what the guard records). */
+export function storageLocation(config: LabsConfig): StorageLocation {
+    const s = config.storage;
+    // dynamic: the provisioner holds the volumes (its parameters may change: they shape new volumes only)
+    const where: StorageLocation =
+        s.mode === "nfs" ? { nfsServer: s.server, nfsPath: s.path } : s.mode === "dynamic" ? { storageProvisioner: s.provisioner } : { hostPathRoot: s.root, hostPathNode: s.node };
+    return { prefix: config.prefix, storageMode: s.mode, ...where };
 }
 
 export interface StackOutputs {
@@ -49,16 +65,32 @@ export interface StackOutputs {
 /** `rootOptions` reach every resource (tests pass transformations that observe options). */
 export function program(config: LabsConfig, rootOptions: pulumi.ComponentResourceOptions = {}): StackOutputs {
     const naming = new StackNaming(config.prefix);
+    // Every Kubernetes resource waits for the guard (through the provider), so a refused move of
+    // the data touches nothing. Its volumes are known once the labs are built, below.
+    let volumesKnown!: (v: GuardedVolume[]) => void;
+    const guard = new StorageLocationGuard(
+        "storage-location",
+        { location: storageLocation(config), volumes: new Promise<GuardedVolume[]>((resolve) => (volumesKnown = resolve)) },
+        rootOptions,
+    );
     // One explicit provider. A Secret whose data changes (a rotation) is updated in place, not
     // deleted and created again (the provider's default), which would leave pods that start in
     // between without it. Render mode swaps where manifests go, nothing else.
     const provider = new k8s.Provider(
         "k8s",
         { enableSecretMutable: true, ...(config.renderYamlToDirectory ? { renderYamlToDirectory: config.renderYamlToDirectory } : {}) },
-        rootOptions,
+        { ...rootOptions, dependsOn: [guard] },
     );
     const opts = { ...rootOptions, providers: { kubernetes: provider } };
     const backend = storageBackend(config, naming, opts);
+    try {
+        return stackResources(config, naming, backend, opts);
+    } finally {
+        volumesKnown([...backend.volumes]);
+    }
+}
+
+function stackResources(config: LabsConfig, naming: StackNaming, backend: StorageBackend, opts: pulumi.ComponentResourceOptions): StackOutputs {
     const context: Omit<LabContext, "credentialsGeneration"> = { naming, backend, keepDataOnDestroy: config.keepDataOnDestroy, images: config.images, fence: config.fence, ingressController: config.ingressController };
 
     const labs: StackOutputs["labs"] = {};

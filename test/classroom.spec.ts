@@ -76,7 +76,7 @@ describe("classroom: roster", () => {
     });
 
     it("reserves the prefixes of the project's stack files", () => {
-        assert.deepStrictEqual(reservedIds(REPO_ROOT), { dev: "stack file Pulumi.dev.yaml", nfs: "stack file Pulumi.nfs.yaml" });
+        assert.deepStrictEqual(reservedIds(REPO_ROOT), { dev: "stack file Pulumi.dev.yaml", dynamic: "stack file Pulumi.dynamic.yaml", nfs: "stack file Pulumi.nfs.yaml" });
     });
 });
 
@@ -89,7 +89,7 @@ describe("classroom: the class before any stack is touched", () => {
     });
 
     it("names the stack files there are when the base has none", () => {
-        assert.throws(() => readBase(REPO_ROOT, "prod"), (e: ClassError) => e.problems[0] === `--base prod: no stack file Pulumi.prod.yaml in ${REPO_ROOT}; expected one of dev, nfs`);
+        assert.throws(() => readBase(REPO_ROOT, "prod"), (e: ClassError) => e.problems[0] === `--base prod: no stack file Pulumi.prod.yaml in ${REPO_ROOT}; expected one of dev, dynamic, nfs`);
     });
 });
 

@@ -9,17 +9,19 @@ import { imageMajor } from "../components/shared/config-rules";
 import { LAB_IDS } from "../components/shared/naming";
 import { check as checkDocs } from "../tools/config-docs";
 import { footprintByNamespace, podCharge } from "../tools/footprint";
-import { K8sObject, objects, run, withConfig } from "./objects";
+import { K8sObject, STACK_FILES, objects, run, withConfig } from "./objects";
 
 const P = PROJECT;
+/** The one key a hostPath stack must set (the node of its directories): the least config a stack can have. */
+const NODE = { [`${PROJECT}:hostPathNode`]: "node-1" };
 
 describe("config", () => {
     describe("Pulumi.yaml", () => {
         const declared = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")).config as Record<string, K8sObject>;
 
-        it("declares defaults that the program itself accepts", () => {
+        it("declares defaults that the program itself accepts, given the node hostPath mode requires", () => {
             const all = Object.fromEntries(Object.entries(declared).map(([k, d]) => [`${P}:${k}`, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
-            assert.doesNotThrow(() => parseConfig(all));
+            assert.doesNotThrow(() => parseConfig({ ...all, ...NODE }));
         });
     });
 
@@ -56,7 +58,7 @@ describe("config", () => {
     });
 
     describe("stack files", () => {
-        for (const stack of ["dev", "nfs"]) {
+        for (const stack of STACK_FILES) {
             it(`Pulumi.${stack}.yaml is valid and holds no secrets`, () => {
                 const doc = parseYaml(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
                 for (const [k, v] of Object.entries<unknown>(doc.config)) {
@@ -67,34 +69,43 @@ describe("config", () => {
             });
         }
 
-        it("dev is hostPath and nfs is nfs, each with its own prefix", () => {
-            const dev = parseConfig(withConfig("dev"));
-            const nfs = parseConfig(withConfig("nfs"));
-            assert.deepStrictEqual(dev.storage, { mode: "hostPath", root: "/data/state-labs" });
+        it("dev is hostPath, nfs is nfs and dynamic is dynamic, each with its own prefix", () => {
+            const [dev, nfs, dynamic] = STACK_FILES.map((s) => parseConfig(withConfig(s)));
+            assert.deepStrictEqual(dev.storage, { mode: "hostPath", root: "/data/state-labs", node: "minikube" });
             assert.strictEqual(nfs.storage.mode, "nfs");
-            assert.notStrictEqual(dev.prefix, nfs.prefix);
+            assert.deepStrictEqual(dynamic.storage, { mode: "dynamic", provisioner: "hostpath.csi.k8s.io", parameters: {}, allowExpansion: true });
+            assert.strictEqual(new Set([dev.prefix, nfs.prefix, dynamic.prefix]).size, 3);
         });
     });
 
     describe("parsing", () => {
-        it("fills every default when nothing is set", () => {
-            const c = parseConfig({});
+        it("asks for the node of the hostPath directories when nothing is set, and for nothing else", () => {
+            assert.throws(() => parseConfig({}), (e: ConfigError) => {
+                assert.deepStrictEqual(e.problems, [
+                    `${P}:hostPathNode: not set, but required when storageMode is hostPath; expected the name of the node that holds the volumes' directories (kubectl get nodes; minikube: minikube, kind: kind-control-plane): each PV is pinned to it`,
+                ]);
+                return true;
+            });
+        });
+
+        it("fills every default when only the node is set", () => {
+            const c = parseConfig(NODE);
             assert.strictEqual(c.prefix, "labs");
             assert.deepStrictEqual(c.labs, ["workshop", "todo", "movies", "customer", "postgres-ha"]);
-            assert.deepStrictEqual(c.storage, { mode: "hostPath", root: "/data/state-labs" });
+            assert.deepStrictEqual(c.storage, { mode: "hostPath", root: "/data/state-labs", node: "node-1" });
             assert.strictEqual(c.keepDataOnDestroy, true);
             assert.strictEqual(c.workshop.backendImage, undefined);
         });
 
         it("converts Pulumi's strings to the declared types", () => {
-            const c = parseConfig({ [`${P}:labs`]: '["todo"]', [`${P}:keepDataOnDestroy`]: "false", [`${P}:workshopPersistence`]: "false" });
+            const c = parseConfig({ ...NODE, [`${P}:labs`]: '["todo"]', [`${P}:keepDataOnDestroy`]: "false", [`${P}:workshopPersistence`]: "false" });
             assert.deepStrictEqual(c.labs, ["todo"]);
             assert.strictEqual(c.keepDataOnDestroy, false);
             assert.strictEqual(c.workshop.persistence, false);
         });
 
         it("ignores other namespaces (provider config)", () => {
-            assert.doesNotThrow(() => parseConfig({ "kubernetes:context": "minikube" }));
+            assert.doesNotThrow(() => parseConfig({ ...NODE, "kubernetes:context": "minikube" }));
         });
 
         it("builds the nfs storage settings", () => {
@@ -104,7 +115,7 @@ describe("config", () => {
 
         it("accepts every Kubernetes storage quantity form we document", () => {
             for (const q of ["200Mi", "2Gi", "1Ti", "1.5Gi", "500M", "1G"]) {
-                assert.doesNotThrow(() => parseConfig({ [`${P}:workshopDbSize`]: q, [`${P}:quotaStorage`]: "2Ti" }), q);
+                assert.doesNotThrow(() => parseConfig({ ...NODE, [`${P}:workshopDbSize`]: q, [`${P}:quotaStorage`]: "2Ti" }), q);
             }
         });
     });
@@ -119,7 +130,7 @@ describe("config", () => {
             ["decimal byte unit", { workshopDbSize: "2GB" }, [`${P}:workshopDbSize: "2GB" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti (did you mean "2Gi"?)`]],
             ["lowercase decimal unit", { workshopDbSize: "500mb" }, [`${P}:workshopDbSize: "500mb" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti (did you mean "500Mi"?)`]],
             ["zero size", { workshopDbSize: "0" }, [`${P}:workshopDbSize: "0" is not accepted; expected a positive Kubernetes quantity such as 200Mi, 2Gi or 1Ti`]],
-            ["unknown storage mode", { storageMode: "local" }, [`${P}:storageMode: "local" is not accepted; expected hostPath or nfs`]],
+            ["unknown storage mode", { storageMode: "local" }, [`${P}:storageMode: "local" is not accepted; expected hostPath, nfs or dynamic`]],
             [
                 "nfs without server and path",
                 { storageMode: "nfs", nfsServer: "", nfsPath: "" },
@@ -145,7 +156,7 @@ describe("config", () => {
             ["labs not a list", { labs: "workshop" }, [`${P}:labs: "workshop" is not accepted; expected a list of lab names (workshop, todo, movies, customer, postgres-ha)`]],
             ["a lab twice", { labs: '["workshop","workshop"]' }, [`${P}:labs: ["workshop","workshop"] is not accepted; expected each lab at most once`]],
             ["boolean spelled yes", { keepDataOnDestroy: "yes" }, [`${P}:keepDataOnDestroy: "yes" is not accepted; expected true or false`]],
-            ["storage mode in the wrong case", { storageMode: "hostpath" }, [`${P}:storageMode: "hostpath" is not accepted; expected hostPath or nfs (did you mean "hostPath"?)`]],
+            ["storage mode in the wrong case", { storageMode: "hostpath" }, [`${P}:storageMode: "hostpath" is not accepted; expected hostPath, nfs or dynamic (did you mean "hostPath"?)`]],
             ["a key in the wrong case", { hostpathRoot: "/data/x" }, [`${P}:hostpathRoot: unknown config key (did you mean hostPathRoot?); accepted keys: ${accepted}`]],
             ["a lab spelled with _", { labs: '["postgres_ha"]' }, [`${P}:labs[0]: "postgres_ha" is not accepted; expected one of workshop, todo, movies, customer, postgres-ha (did you mean "postgres-ha"?)`]],
             ["no lab at all", { labs: "[]" }, [`${P}:labs: [] is not accepted; expected at least one lab (workshop, todo, movies, customer, postgres-ha)`]],
@@ -159,12 +170,40 @@ describe("config", () => {
             ],
             [
                 "a hostPath root in nfs mode",
-                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/labs" },
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/labs", hostPathNode: "" },
                 [`${P}:hostPathRoot: "/data/labs" is not accepted when storageMode is nfs; it applies to storageMode hostPath only: set storageMode to hostPath, or remove hostPathRoot`],
             ],
             [
+                "a hostPath node in nfs mode, and one that is no node name",
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathNode: "Node_1" },
+                [`${P}:hostPathNode: "Node_1" is not accepted; expected a node name as \`kubectl get nodes\` shows it, such as minikube or kind-control-plane (lowercase letters, digits, '-' and '.', at most 63 characters)`],
+            ],
+            [
+                "dynamic mode without a provisioner, and hostPath's keys beside it",
+                { storageMode: "dynamic", hostPathNode: "", hostPathRoot: "/srv/x" },
+                [
+                    `${P}:storageProvisioner: not set, but required when storageMode is dynamic; expected the provisioner of the class your volumes should be made like, as kubectl get storageclass shows it (minikube's csi-hostpath-driver addon: hostpath.csi.k8s.io)`,
+                ],
+            ],
+            [
+                "dynamic keys in hostPath mode; a parameter twice, one without '='",
+                { storageProvisioner: "ebs.csi.aws.com", storageAllowExpansion: "false" },
+                [
+                    `${P}:storageProvisioner: "ebs.csi.aws.com" is not accepted when storageMode is hostPath; it applies to storageMode dynamic only: set storageMode to dynamic, or remove storageProvisioner`,
+                    `${P}:storageAllowExpansion: false is not accepted when storageMode is hostPath; it applies to storageMode dynamic only: set storageMode to dynamic, or remove storageAllowExpansion`,
+                ],
+            ],
+            [
+                "storage class parameters that are not key=value entries with distinct keys",
+                { storageMode: "dynamic", hostPathNode: "", storageProvisioner: "ebs.csi.aws.com", storageClassParameters: '["type=gp3","type=io2","iops"]' },
+                [
+                    `${P}:storageClassParameters[2]: "iops" is not accepted; expected a key=value entry such as type=gp3`,
+                    `${P}:storageClassParameters: ["type=gp3","type=io2","iops"] is not accepted; expected each key at most once (type is given twice)`,
+                ],
+            ],
+            [
                 "an NFS stack as the engine hands it over, Pulumi.yaml's defaults included, passes: only a hostPathRoot of its own is refused",
-                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/state-labs", quotaPods: "3" },
+                { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: "/data/state-labs", hostPathNode: "", quotaPods: "3" },
                 [`${P}:quotaPods: 3 is not accepted; expected at least 5, the pods lab movies runs at once in one namespace (moviesMongoReplicas, moviesCatalogImage); raise quotaPods or lower those counts`],
             ],
             [
@@ -287,7 +326,7 @@ describe("what each lab runs at once (LAB_PODS, LAB_COMPUTE), the pods, CPU and 
     const overrides = [
         {},
         { moviesMongoReplicas: 5, postgresHaReplicas: 4, moviesCatalogImage: "r.example/c:1", workshopBackendImage: "r.example/w:1", customerBackendImage: "r.example/j:1" },
-        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: undefined },
+        { storageMode: "nfs", nfsServer: "10.0.0.5", nfsPath: "/srv/nfs/labs", hostPathRoot: undefined, hostPathNode: undefined },
     ];
     for (const o of overrides) {
         it(`matches the labs' objects: replicas, Jobs beside them, one surge pod per Deployment (${JSON.stringify(o)})`, async () => {

@@ -205,7 +205,7 @@ describe("a newcomer's failures: one message, exit 2, nothing touched (real comm
             { name: "status, the API server refusing connections", start: () => inProcess(["status", "--roster", ROSTER], { KUBECONFIG: refused }), message: [/cannot reach the cluster: connection refused/, /context lab/], inline: true },
             { name: "status, credentials refused", start: () => inProcess(["status", "--roster", ROSTER], { KUBECONFIG: unauthorised }), message: [/unauthorised: the API server refused the credentials of user tutor/], inline: true },
             { name: "up, an unknown base stack", start: () => inProcess(["up", "--roster", ROSTER, "--base", "prod"], {}), message: [/--base prod: no stack file Pulumi\.prod\.yaml .*; expected one of dev, nfs/], inline: true },
-            { name: "render, an unknown stack", start: () => run(["tools/render.ts", "--stack", "prod", "--out", path.join(TMP, "out")], {}), message: [/^render: --stack prod: there is no stack file Pulumi\.prod\.yaml .*; the stacks there are: dev, nfs/] },
+            { name: "render, an unknown stack", start: () => run(["tools/render.ts", "--stack", "prod", "--out", path.join(TMP, "out")], {}), message: [/^render: --stack prod: there is no stack file Pulumi\.prod\.yaml .*; the stacks there are: dev, dynamic, nfs/] },
         );
         if (badCert) {
             cases.push({

@@ -4,7 +4,7 @@ import { JsonObject, RegisteredResource, StackRun, kubernetesObjects, runStack, 
 
 export type K8sObject = JsonObject;
 
-export const STACK_FILES = ["dev", "nfs"] as const;
+export const STACK_FILES = ["dev", "nfs", "dynamic"] as const;
 
 /** Config of a stack file with keys overridden (`key` without the project prefix). */
 export function withConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
@@ -41,8 +41,11 @@ export function run(stack: string, overrides: Record<string, unknown> = {}): Pro
     return r;
 }
 
+/** The objects a run creates (growth patches, which change objects of others, are resourcesOfType(r, "Patch")). */
 export function objects(r: StackRun): K8sObject[] {
-    return kubernetesObjects(r).map((o) => o.object);
+    return kubernetesObjects(r)
+        .filter((o) => !o.type.endsWith("Patch"))
+        .map((o) => o.object);
 }
 
 export function ofKind(objs: K8sObject[], kind: string): K8sObject[] {

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { Credentials } from "../components/security/credentials";
 import { unfenced } from "../components/security/namespace";
+import { DynamicStorage } from "../components/storage/dynamic-storage";
 import { HostPathStorage } from "../components/storage/hostpath-storage";
 import { StackNaming } from "../components/shared/naming";
 import { PGDATA, POSTGRES_PORT, Postgres, REPLICATION_USER, SYNC_CREDENTIALS } from "../components/workloads/postgres";
@@ -286,11 +287,10 @@ describe("Postgres (labs:database:Postgres)", () => {
         });
 
         describe("on a backend that can expand", () => {
-            // The mechanism every expandable backend gets: claim patches, never a new StatefulSet.
+            // Dynamic storage whose class allows expansion: claim patches, never a new StatefulSet.
             const build = (size: string) => (rootOptions: object) => {
                 const naming = new StackNaming("t");
-                const backend = new HostPathStorage("storage", { naming, root: "/data", labels: {}, keepDataOnDestroy: true }, rootOptions);
-                (backend as { canExpand: boolean }).canExpand = true;
+                const backend = new DynamicStorage("storage", { naming, labels: {}, provisioner: "loop.csi.state-labs.io", parameters: {}, allowExpansion: true }, rootOptions);
                 const credentials = new Credentials("creds", { namespace: "t-ns", secretName: "creds", generate: { password: 24 }, labels: {} }, rootOptions);
                 new Postgres(
                     "pg",
@@ -329,7 +329,7 @@ describe("Postgres (labs:database:Postgres)", () => {
     it("refuses replicas without a claim per pod", async () => {
         const r = await runUnderMocks((rootOptions) => {
             const naming = new StackNaming("t");
-            const backend = new HostPathStorage("storage", { naming, root: "/data", labels: {}, keepDataOnDestroy: true }, rootOptions);
+            const backend = new HostPathStorage("storage", { naming, root: "/data", node: "node-1", labels: {}, keepDataOnDestroy: true }, rootOptions);
             const credentials = new Credentials("creds", { namespace: "t-ns", secretName: "creds", generate: { password: 24 }, labels: {} }, rootOptions);
             new Postgres("pg", {
                 lab: "workshop", naming, app: { name: "pg", component: "database" }, namespace: unfenced("t-ns"), name: "pg", headlessServiceName: "pg-h", serviceName: "pg",

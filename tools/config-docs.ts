@@ -22,8 +22,8 @@ function pulumiConfig(keys: Keys): string {
     for (const [key, spec] of Object.entries(keys)) {
         lines.push(`  ${key}:`, `    type: ${spec.type}`, `    description: ${scalar(spec.description)}`);
         if (Array.isArray(spec.default)) {
-            // Pulumi wants an array's item type; the only array key, labs, holds strings
-            lines.push("    default:", ...spec.default.map((v) => `      - ${scalar(v)}`), "    items:", "      type: string");
+            // Pulumi wants an array's item type; every array key holds strings
+            lines.push(spec.default.length > 0 ? "    default:" : "    default: []", ...spec.default.map((v) => `      - ${scalar(v)}`), "    items:", "      type: string");
         } else {
             lines.push(`    default: ${scalar(spec.default)}`);
         }

@@ -54,7 +54,9 @@ export function footprintByNamespace(objs: Obj[], includeJobs = false): Record<s
         }
         for (const t of o.spec.volumeClaimTemplates ?? []) f.storage += n * parseQuantity(t.spec.resources.requests.storage);
     }
-    for (const c of objs.filter((o) => o.kind === "PersistentVolumeClaim")) at(c.metadata.namespace).storage += parseQuantity(c.spec.resources.requests.storage);
+    // a growth patch (kubernetesObjects marks it) changes a claim counted already
+    const claims = objs.filter((o) => o.kind === "PersistentVolumeClaim" && o.metadata.annotations?.["state-labs.io/patch"] !== "true");
+    for (const c of claims) at(c.metadata.namespace).storage += parseQuantity(c.spec.resources.requests.storage);
     return out;
 }
 

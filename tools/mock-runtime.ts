@@ -40,6 +40,8 @@ export interface RegisteredResource {
      * program's registration states them: explicit dependsOn and the resources behind its inputs.
      */
     waitsFor: string[];
+    /** The provider reference it is registered with (`<urn>::<id>`), if any: the engine waits for that provider too. */
+    provider?: string;
 }
 
 export interface StackRun {
@@ -128,7 +130,7 @@ const mocks = (
             const b64 = (v: string) => Buffer.from(v).toString("base64");
             state.data = { token: b64(mockToken(args.name)), "ca.crt": b64(MOCK_CA), namespace: b64(inputs.metadata?.namespace ?? "") };
         }
-        records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {}, waitsFor: [] });
+        records.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretPaths, state, options: {}, waitsFor: [], provider: args.provider });
         return { id: args.custom === false ? "" : `${args.name}-id`, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {

@@ -104,6 +104,25 @@ export const storageRoot = (example: string, optional: boolean) =>
         (v) => (optional && v === "") || storageRootProblem(v) === undefined,
         (v) => `a clean absolute path that is a directory of its own, such as ${example} (not / or a system directory; no "..", "." or trailing "/")${v ? `: ${storageRootProblem(v)}` : ""}`,
     );
+// A node's name as its `kubernetes.io/hostname` label carries it (a label value: 63 characters at most).
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const optionalNodeName = rule(
+    (v) => v === "" || (v.length <= 63 && NODE_NAME.test(v)),
+    "a node name as `kubectl get nodes` shows it, such as minikube or kind-control-plane (lowercase letters, digits, '-' and '.', at most 63 characters)",
+);
+// A provisioner's name: a CSI driver's is a DNS subdomain; in-tree ones look like kubernetes.io/aws-ebs.
+export const optionalProvisioner = rule(
+    (v) => v === "" || (v.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)?$/.test(v)),
+    "a provisioner name as `kubectl get storageclass` shows it, such as hostpath.csi.k8s.io or ebs.csi.aws.com",
+);
+/** `key=value` entries with distinct keys (a StorageClass's parameters). */
+export const keyValueList = z
+    .array(rule((v) => /^[^=\s]+=.*$/.test(v), "a key=value entry such as type=gp3"), { error: "a list of key=value entries such as [\"type=gp3\"]" })
+    .superRefine((v, ctx) => {
+        const keys = v.map((e) => e.slice(0, e.indexOf("=")));
+        const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+        if (dup !== undefined) ctx.addIssue({ code: "custom", message: `each key at most once (${dup} is given twice)`, input: dup });
+    });
 export const optionalHost = rule((v) => v === "" || HOST.test(v), "a host name or IP address such as 192.168.49.1 or nfs.example.internal");
 export const image = rule((v) => IMAGE.test(v), "a pinned image reference such as postgres:17.6 (a tag or digest is required)");
 /** The major version in an image's tag when the image is `name` (any registry): `postgres:17.6` is 17. */

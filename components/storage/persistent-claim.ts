@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { warnIfGrowthRefused } from "./growth";
+import { growClaims } from "./growth";
 import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
@@ -21,7 +21,8 @@ export interface PersistentClaimArgs {
 export class PersistentClaim extends pulumi.ComponentResource {
     readonly claimName: string;
     readonly claim: k8s.core.v1.PersistentVolumeClaim;
-    readonly pv: k8s.core.v1.PersistentVolume;
+    /** The static PV reserved for it; none where the class's provisioner makes one. */
+    readonly pv?: k8s.core.v1.PersistentVolume;
     /** The claim's name, as a pod's volume names it (through it, the pod waits for the claim). */
     readonly name: pulumi.Output<string>;
     /** What a pod mounting the claim must wait for besides the claim: the volume's preparation, which no field names. */
@@ -30,7 +31,7 @@ export class PersistentClaim extends pulumi.ComponentResource {
     constructor(name: string, args: PersistentClaimArgs, opts?: pulumi.ComponentResourceOptions) {
         super("labs:storage:Claim", name, {}, opts);
         this.claimName = args.claimName;
-        const volume = args.backend.persistentVolume(`${name}-pv`, {
+        const volume = args.backend.volumeFor(`${name}-pv`, {
             lab: args.lab,
             volumeName: args.volumeName,
             claim: { namespace: args.namespace, name: args.claimName },
@@ -45,18 +46,32 @@ export class PersistentClaim extends pulumi.ComponentResource {
                 spec: {
                     storageClassName: args.backend.storageClassName,
                     accessModes: ["ReadWriteOnce"],
-                    volumeName: volume.pv.metadata.name,
+                    ...(volume.pv ? { volumeName: volume.pv.metadata.name } : {}),
                     resources: { requests: { storage: args.size } },
                 },
             },
             {
                 parent: this,
                 retainOnDelete: args.keepDataOnDestroy,
-                // A request the backend cannot grow would be refused by the API server mid-update.
-                ignoreChanges: args.backend.canExpand ? [] : ["spec.resources"],
+                // its class names no output of it: where a provisioner makes the volume, the class must come first
+                dependsOn: [args.backend.storageClass],
+                // Grown by a patch, or not at all (growth.ts): a request the backend cannot grow
+                // would be refused by the API server mid-update.
+                ignoreChanges: ["spec.resources"],
             },
         );
-        warnIfGrowthRefused(args.backend, `claim ${args.claimName}`, this.claim.spec.apply((s) => s?.resources?.requests?.storage), args.size, this.claim);
+        growClaims(
+            name,
+            {
+                backend: args.backend,
+                what: `claim ${args.claimName}`,
+                current: this.claim.spec.apply((s) => s?.resources?.requests?.storage),
+                wanted: args.size,
+                claims: [{ namespace: args.namespace.name, name: args.claimName }],
+                resource: this.claim,
+            },
+            { parent: this, dependsOn: [this.claim] },
+        );
         this.name = this.claim.metadata.name;
         this.ready = volume.ready;
         this.registerOutputs({ claimName: this.claimName });

@@ -3,7 +3,7 @@
 // class, and growth without replacing anything.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { claimGrowthPatch, warnIfGrowthRefused } from "./growth";
+import { growClaims } from "./growth";
 import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId, templateClaimName } from "../shared/naming";
 import { StorageBackend } from "./storage-backend";
@@ -31,14 +31,14 @@ export function claimTemplateStorage(name: string, a: ClaimTemplateArgs): ClaimT
     const waitFor: pulumi.Resource[] = [];
     const claimNames = Array.from({ length: a.replicas }, (_, i) => {
         const claim = templateClaimName(a.template, a.statefulSet, i);
-        const volume = a.backend.persistentVolume(`${name}-pv-${i}`, {
+        const volume = a.backend.volumeFor(`${name}-pv-${i}`, {
             lab: a.lab,
             volumeName: claim,
             claim: { namespace: a.namespace, name: claim },
             size: a.size,
             labels: a.labels,
         });
-        waitFor.push(volume.pv, ...volume.ready);
+        waitFor.push(...(volume.pv ? [volume.pv] : []), ...volume.ready);
         return claim;
     });
     return {
@@ -57,7 +57,7 @@ export function claimTemplateStorage(name: string, a: ClaimTemplateArgs): ClaimT
 
 /**
  * Options every StatefulSet with claim templates gets: templates are immutable, so a changed
- * size would replace the StatefulSet; it is ignored here and grown by `growClaims` instead.
+ * size would replace the StatefulSet; it is ignored here and grown by `growTemplateClaims` instead.
  */
 export function statefulSetOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions {
     return { parent, dependsOn, ignoreChanges: ["spec.volumeClaimTemplates"] };
@@ -69,24 +69,23 @@ export function claimRetention(keepDataOnDestroy: boolean): k8s.types.input.apps
 }
 
 /** After the StatefulSet exists: patch its claims to the configured size, or say why not. */
-export function growClaims(
+export function growTemplateClaims(
     name: string,
     a: ClaimTemplateArgs,
     storage: ClaimTemplateStorage,
     statefulSet: k8s.apps.v1.StatefulSet,
     parent: pulumi.Resource,
 ): void {
-    if (a.backend.canExpand) {
-        storage.claimNames.forEach((claim, i) =>
-            claimGrowthPatch(`${name}-grow-${i}`, { namespace: a.namespace.name, name: claim }, a.size, { parent, dependsOn: [statefulSet] }),
-        );
-        return;
-    }
-    warnIfGrowthRefused(
-        a.backend,
-        `StatefulSet ${a.statefulSet} claims ${a.template}-*`,
-        statefulSet.spec.volumeClaimTemplates.apply((t) => t?.find((x) => x.metadata?.name === a.template)?.spec?.resources?.requests?.storage),
-        a.size,
-        statefulSet,
+    growClaims(
+        name,
+        {
+            backend: a.backend,
+            what: `StatefulSet ${a.statefulSet} claims ${a.template}-*`,
+            current: statefulSet.spec.volumeClaimTemplates.apply((t) => t?.find((x) => x.metadata?.name === a.template)?.spec?.resources?.requests?.storage),
+            wanted: a.size,
+            claims: storage.claimNames.map((claim) => ({ namespace: a.namespace.name, name: claim })),
+            resource: statefulSet,
+        },
+        { parent, dependsOn: [statefulSet] },
     );
 }

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId, StackNaming } from "../shared/naming";
+import { GuardedVolume } from "./storage-location-guard";
 
 export interface VolumeRequest {
     lab: LabId;
@@ -14,26 +15,33 @@ export interface VolumeRequest {
     labels: Labels;
 }
 
-export interface StaticVolume {
-    pv: k8s.core.v1.PersistentVolume;
+/** What backs one claim. */
+export interface ClaimVolume {
+    /** The static PV reserved for the claim; none where the class's provisioner makes one. */
+    pv?: k8s.core.v1.PersistentVolume;
     /** Resources a pod must wait for before it can mount the volume. */
     ready: pulumi.Resource[];
 }
 
+export type StorageMode = "hostPath" | "nfs" | "dynamic";
+
 export interface StorageBackend {
-    readonly mode: "hostPath" | "nfs";
-    /** The StorageClass the stack owns; claims name it so they bind only to this stack's PVs. */
+    readonly mode: StorageMode;
+    /** The StorageClass the stack owns; claims name it, so they bind only to this stack's volumes. */
     readonly storageClassName: string;
     readonly storageClass: k8s.storage.v1.StorageClass;
     /**
-     * Static PVs cannot grow: nothing resizes a hostPath directory or an NFS subdirectory,
-     * so the class refuses expansion and the program says so (see the growth path).
+     * Whether claims grow when their size is raised. Static PVs cannot: nothing resizes a
+     * hostPath directory or an NFS subdirectory, so their class refuses expansion and the
+     * program says so (see the growth path).
      */
     readonly canExpand: boolean;
     /** fsGroup is not applied to hostPath or in-tree nfs volumes: workloads fix ownership themselves. */
     readonly needsVolumePermissions: boolean;
-    /** A static PV reserved for one claim. */
-    persistentVolume(name: string, req: VolumeRequest): StaticVolume;
+    /** The volume behind one claim. */
+    volumeFor(name: string, req: VolumeRequest): ClaimVolume;
+    /** Every volume asked for so far: what a change of location would leave behind. */
+    readonly volumes: readonly GuardedVolume[];
 }
 
 export interface StaticStorageArgs {
@@ -54,6 +62,7 @@ export abstract class StaticStorage extends pulumi.ComponentResource implements 
     readonly needsVolumePermissions = true;
     readonly storageClassName: string;
     readonly storageClass: k8s.storage.v1.StorageClass;
+    readonly volumes: GuardedVolume[] = [];
 
     protected constructor(
         type: string,
@@ -83,18 +92,29 @@ export abstract class StaticStorage extends pulumi.ComponentResource implements 
     /** The PV's volume source for a directory. */
     protected abstract source(dir: string): Pick<k8s.types.input.core.v1.PersistentVolumeSpec, "hostPath" | "nfs">;
 
+    /** The nodes a pod of the volume may run on (any by default). */
+    protected nodeAffinity(): k8s.types.input.core.v1.VolumeNodeAffinity | undefined {
+        return undefined;
+    }
+
+    /** What to say about a live PV (e.g. one created before a rule of today's program). */
+    protected inspect(_pv: k8s.core.v1.PersistentVolume): void {}
+
     /** Resources that must exist before a pod mounts the volume (none by default). */
     protected prepare(_name: string, _req: VolumeRequest, _dir: string): pulumi.Resource[] {
         return [];
     }
 
-    persistentVolume(name: string, req: VolumeRequest): StaticVolume {
+    volumeFor(name: string, req: VolumeRequest): ClaimVolume {
         const dir = this.base.naming.volumeDirectory(this.root, req.lab, req.volumeName);
         const ready = this.prepare(name, req, dir);
+        const nodeAffinity = this.nodeAffinity();
+        const pvName = this.base.naming.clusterScoped(req.volumeName);
+        this.volumes.push({ lab: req.lab, volume: `PV ${pvName}` });
         const pv = new k8s.core.v1.PersistentVolume(
             name,
             {
-                metadata: { name: this.base.naming.clusterScoped(req.volumeName), labels: req.labels },
+                metadata: { name: pvName, labels: req.labels },
                 spec: {
                     storageClassName: this.storageClassName,
                     capacity: { storage: req.size },
@@ -103,10 +123,14 @@ export abstract class StaticStorage extends pulumi.ComponentResource implements 
                     persistentVolumeReclaimPolicy: "Retain",
                     claimRef: { namespace: req.claim.namespace.name, name: req.claim.name },
                     ...this.source(dir),
+                    ...(nodeAffinity ? { nodeAffinity } : {}),
                 },
             },
-            { parent: this, retainOnDelete: this.base.keepDataOnDestroy, dependsOn: [this.storageClass] },
+            // A PV's node affinity is immutable: one created before it was set keeps its own
+            // (inspect() says so) rather than being replaced under its bound claim.
+            { parent: this, retainOnDelete: this.base.keepDataOnDestroy, dependsOn: [this.storageClass], ignoreChanges: ["spec.nodeAffinity"] },
         );
+        this.inspect(pv);
         return { pv, ready };
     }
 }

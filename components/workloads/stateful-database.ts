@@ -10,7 +10,7 @@ import { NamespaceRef } from "../security/namespace";
 import { Labels, LabId } from "../shared/naming";
 import { podSecurity } from "../shared/resources";
 import { PersistentClaim } from "../storage/persistent-claim";
-import { ClaimTemplateArgs, ClaimTemplateStorage, claimRetention, claimTemplateStorage, growClaims, statefulSetOptions } from "../storage/stateful-storage";
+import { ClaimTemplateArgs, ClaimTemplateStorage, claimRetention, claimTemplateStorage, growTemplateClaims, statefulSetOptions } from "../storage/stateful-storage";
 import { StorageBackend } from "../storage/storage-backend";
 import { volumePermissionsContainer } from "../storage/volume-permissions";
 import { headlessService } from "./services";
@@ -114,6 +114,6 @@ export function statefulDatabase(
         },
         statefulSetOptions(parent, waitFor),
     );
-    if (templates && templateStorage) growClaims(name, templates, templateStorage, statefulSet, parent);
+    if (templates && templateStorage) growTemplateClaims(name, templates, templateStorage, statefulSet, parent);
     return { headlessService: service, statefulSet };
 }

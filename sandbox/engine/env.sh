@@ -35,7 +35,7 @@ _labs_engine_env() {
   local toolchain_dir="${LABS_TOOLCHAIN_DIR:-$HOME/.cache/state-labs/toolchain}"
   local bin_dir="$toolchain_dir/bin" work="${1:-${LABS_PULUMI_DIR:-}}" b
 
-  for b in pulumi pulumi-language-nodejs pulumi-language-nodejs-host pulumi-resource-kubernetes pulumi-resource-random; do
+  for b in pulumi pulumi-language-nodejs pulumi-language-nodejs-host pulumi-resource-kubernetes pulumi-resource-random pulumi-resource-pulumi-nodejs; do
     if [[ ! -x "$bin_dir/$b" ]]; then
       echo "engine-env: $bin_dir/$b is missing; run: bash sandbox/engine/toolchain.sh" >&2
       return 1

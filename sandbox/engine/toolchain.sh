@@ -12,6 +12,8 @@
 #   pulumi-resource-kubernetes  provider         github.com/pulumi/pulumi-kubernetes/provider/v4
 #   pulumi-resource-random      provider         STAND-IN built from sandbox/engine/random-standin
 #                                                (see below: the real one is not on the proxy)
+#   pulumi-resource-pulumi-nodejs  launcher of the dynamic-resource provider (a script of ours,
+#                                  sandbox/engine/pulumi-resource-pulumi-nodejs)
 #
 # What the Go module proxy serves here (checked, see the version notes below)
 # decides the versions; it does NOT serve the versions package.json pins:
@@ -186,6 +188,12 @@ fi
 # CLI starts: it reads the project's options and execs the host with them.
 build_ours pulumi-language-nodejs nodejs-host-options "" ""
 
+# --- pulumi-resource-pulumi-nodejs (launcher) -------------------------------
+# The dynamic-resource provider is JavaScript in @pulumi/pulumi; the engine starts it through
+# this launcher, which upstream ships as a script beside the CLI (nothing to build).
+install -m 0755 "$HERE/pulumi-resource-pulumi-nodejs" "$BIN_DIR/pulumi-resource-pulumi-nodejs"
+report pulumi-resource-pulumi-nodejs "state-labs sandbox/engine/pulumi-resource-pulumi-nodejs" cached
+
 # --- pulumi-resource-kubernetes ---------------------------------------------
 name=pulumi-resource-kubernetes; what="github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_VERSION"
 stamp="$what as $K8S_PLUGIN_VERSION (sdk/v4 $K8S_SDK_VERSION)"
@@ -235,7 +243,7 @@ build_ours pulumi-resource-random random-standin "-X main.version=$RANDOM_PLUGIN
 "$BIN_DIR/pulumi" version >/dev/null 2>&1 || die "$BIN_DIR/pulumi does not run ('pulumi version' failed)"
 got="$("$BIN_DIR/pulumi" version)"
 [[ "$got" == "$PULUMI_VERSION" ]] || die "pulumi version says '$got', expected $PULUMI_VERSION"
-for b in pulumi-language-nodejs pulumi-language-nodejs-host pulumi-resource-kubernetes pulumi-resource-random; do
+for b in pulumi-language-nodejs pulumi-language-nodejs-host pulumi-resource-kubernetes pulumi-resource-random pulumi-resource-pulumi-nodejs; do
   [[ -x "$BIN_DIR/$b" ]] || die "$BIN_DIR/$b is missing"
 done
 "$BIN_DIR/pulumi-resource-random" --version >/dev/null 2>&1 || die "$BIN_DIR/pulumi-resource-random does not run"

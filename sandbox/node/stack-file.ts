@@ -28,12 +28,13 @@ export function nodeImages(): NodeImages {
     return JSON.parse(fs.readFileSync(path.join(toolchain, "images/refs.json"), "utf8")) as NodeImages;
 }
 
-/** The text of Pulumi.dev.yaml with the node's labs, images and data directory. */
-export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()): string {
+/** The text of Pulumi.dev.yaml with the node's labs, images, data directory and name (every PV is pinned to it). */
+export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages(), node: string = nodeSettings().name): string {
     const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     Object.assign(doc.config, {
         "state-labs:labs": NODE_LABS,
         "state-labs:hostPathRoot": dataDir,
+        "state-labs:hostPathNode": node,
         "state-labs:postgresImage": images.postgres,
         "state-labs:volumePermissionsImage": images.busybox,
         "state-labs:todoAppImage": images.todo,
@@ -59,22 +60,27 @@ export interface NodeIngress {
     gatewayClass: string;
 }
 
-/** Where the real node of a cluster (default: LABS_CLUSTER_NAME, else sandbox/cluster/lib.sh's default) serves
- *  Ingresses and HTTPRoutes: read from sandbox/node/lib.sh itself, which derives the node's IP from the cluster's name. */
-export function nodeIngress(cluster: string = process.env.LABS_CLUSTER_NAME ?? "state-labs"): NodeIngress {
-    const script = 'die() { echo "$*" >&2; exit 1; }; CLUSTER_NAME="$1"; source "$2" && echo "$NODE_IP $TRAEFIK_WEB_PORT $INGRESS_CLASS $GATEWAY_CLASS"';
+/** The real node of a cluster (default: LABS_CLUSTER_NAME, else sandbox/cluster/lib.sh's default) as
+ *  sandbox/node/lib.sh itself names it and derives its addresses from the cluster's name. */
+export function nodeSettings(cluster: string = process.env.LABS_CLUSTER_NAME ?? "state-labs"): { name: string; ingress: NodeIngress } {
+    const script = 'die() { echo "$*" >&2; exit 1; }; CLUSTER_NAME="$1"; source "$2" && echo "$NODE_NAME $NODE_IP $TRAEFIK_WEB_PORT $INGRESS_CLASS $GATEWAY_CLASS"';
     const out = execFileSync("bash", ["-c", script, "bash", cluster, path.join(__dirname, "lib.sh")], { encoding: "utf8" });
-    const [nodeIp, port, ingressClass, gatewayClass] = out.trim().split(" ");
-    if (!nodeIp || !port || !ingressClass || !gatewayClass) throw new Error(`sandbox/node/lib.sh gave no ingress settings for cluster ${cluster}: ${out}`);
-    return { nodeIp, port: Number(port), url: `http://${nodeIp}:${port}`, ingressClass, gatewayClass };
+    const [name, nodeIp, port, ingressClass, gatewayClass] = out.trim().split(" ");
+    if (!name || !nodeIp || !port || !ingressClass || !gatewayClass) throw new Error(`sandbox/node/lib.sh gave no node settings for cluster ${cluster}: ${out}`);
+    return { name, ingress: { nodeIp, port: Number(port), url: `http://${nodeIp}:${port}`, ingressClass, gatewayClass } };
+}
+
+/** Where the real node serves Ingresses and HTTPRoutes (see nodeSettings). */
+export function nodeIngress(cluster?: string): NodeIngress {
+    return nodeSettings(cluster).ingress;
 }
 
 /** Labs of the classroom's base on the node (`npm run local -- classroom`): a class of two beside the dev stack. */
 export const CLASS_LABS = ["workshop", "todo", "postgres-ha"];
 
 /** The classroom's base stack file on the node: the node's dev stack file, prefix `class`, CLASS_LABS. */
-export function nodeClassStackFile(dataDir: string, images: NodeImages = nodeImages()): string {
-    const doc = parse(nodeStackFile(dataDir, images)) as { config: Record<string, unknown> };
+export function nodeClassStackFile(dataDir: string, images: NodeImages = nodeImages(), node: string = nodeSettings().name): string {
+    const doc = parse(nodeStackFile(dataDir, images, node)) as { config: Record<string, unknown> };
     Object.assign(doc.config, { "state-labs:prefix": "class", "state-labs:labs": CLASS_LABS });
     return `# The classroom's base on the real node (sandbox/node/stack-file.ts --class-to); do not edit.\n${stringify(doc)}`;
 }
@@ -86,6 +92,7 @@ if (require.main === module) {
         console.error("usage: ts-node sandbox/node/stack-file.ts <absolute data directory> [--class-to <file>]");
         process.exit(2);
     }
-    if (classFile) fs.writeFileSync(classFile, nodeClassStackFile(dataDir));
-    process.stdout.write(nodeStackFile(dataDir));
+    const [images, node] = [nodeImages(), nodeSettings().name];
+    if (classFile) fs.writeFileSync(classFile, nodeClassStackFile(dataDir, images, node));
+    process.stdout.write(nodeStackFile(dataDir, images, node));
 }

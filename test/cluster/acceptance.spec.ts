@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Applied, Obj, WAIT_MS, getJson, inNamespaces, kubectl, ok, renderAndApply, until, waitBoundAndReady } from "./kube";
+import { Applied, Obj, WAIT_MS, getJson, inNamespaces, kubectl, kubectlDown, ok, renderAndApply, sleep, until, waitBoundAndReady } from "./kube";
 
 const figures: string[] = [];
 
@@ -219,6 +219,32 @@ for (const stack of ["dev", "nfs"]) {
     });
 }
 
+// No provisioner runs beside kwok: the objects are checked, and the claims are seen to wait for
+// one (the real node's suite runs this mode whole, with its CSI driver).
+describe("cluster: stack dynamic, its objects", function () {
+    this.timeout(WAIT_MS * 2);
+    let a: Applied;
+
+    before(async () => {
+        a = await renderAndApply("dynamic");
+    });
+
+    it("accepts every object with no warnings, and its claims wait for the stack's class to make their volumes", async () => {
+        assert.doesNotMatch(a.warnings, /warning/i);
+        const claims = () => inNamespaces("pvc", a.namespaces);
+        assert.ok(claims().length >= 8);
+        await until("each claim to wait for its volume", () => {
+            const waiting = claims().filter((c: Obj) => c.status.phase === "Pending" && c.spec.storageClassName === "dynamic-labs-dynamic" && !c.spec.volumeName);
+            return waiting.length === claims().length ? true : `${waiting.length}/${claims().length} waiting`;
+        });
+        assert.strictEqual(getJson(["pv", "-l", "state-labs.io/prefix=dynamic"]).items.length, 0);
+    });
+
+    after(() => {
+        if (a) kubectlDown(a, "dynamic");
+    });
+});
+
 describe("cluster: across stacks", function () {
     this.timeout(WAIT_MS * 4);
 
@@ -250,6 +276,66 @@ describe("cluster: across stacks", function () {
         const [a, b] = [pvs("alice"), pvs("bob")];
         assert.ok(a.length > 0 && a.length === b.length);
         assert.deepStrictEqual(a.filter((p: string) => b.includes(p)), []);
+    });
+
+    describe("hostPath volumes stay with their node, on a cluster of several", function () {
+        // Two more fake nodes beside the suite's own, which kwok runs like it (the annotation).
+        const NODES = ["pin-a", "pin-b"];
+        const node = (name: string) => ({
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: { name, annotations: { "kwok.x-k8s.io/node": "fake" }, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", type: "kwok" } },
+            status: { allocatable: { cpu: "32", memory: "256Gi", pods: "110" }, capacity: { cpu: "32", memory: "256Gi", pods: "110" } },
+        });
+        let stack: Applied;
+
+        before(async () => {
+            ok(["apply", "--server-side", "-f", "-"], NODES.map((n) => JSON.stringify(node(n))).join("\n"));
+            await until("the extra nodes Ready", () => {
+                const ready = getJson(["nodes"]).items.filter((n: Obj) => NODES.includes(n.metadata.name) && n.status.conditions?.some((c: Obj) => c.type === "Ready" && c.status === "True"));
+                return ready.length === NODES.length ? true : `${ready.length}/${NODES.length} Ready`;
+            });
+            stack = await renderAndApply("dev", { prefix: "pin", labs: '["workshop","customer"]', hostPathNode: "pin-b" });
+            await waitBoundAndReady(stack);
+        });
+
+        it("starts every pod that mounts a hostPath volume on the node its PV names", () => {
+            const pods = inNamespaces("pods", stack.namespaces).filter((p: Obj) => (p.spec.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim));
+            assert.ok(pods.length >= 2, `pods with claims: ${pods.map((p: Obj) => p.metadata.name).join(", ")}`);
+            for (const p of pods) assert.strictEqual(p.spec.nodeName, "pin-b", `${p.metadata.namespace}/${p.metadata.name}`);
+            for (const pv of getJson(["pv", "-l", "state-labs.io/prefix=pin"]).items) {
+                assert.deepStrictEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: "kubernetes.io/hostname", operator: "In", values: ["pin-b"] });
+            }
+        });
+
+        it("keeps a database whose node is gone Pending, saying why, instead of starting it empty elsewhere", async () => {
+            const db = inNamespaces("pods", stack.namespaces).find((p: Obj) => p.metadata.name === "db-0") ?? assert.fail("no db-0");
+            ok(["delete", "node", "pin-b", "--wait=true"]);
+            ok(["delete", "pod", db.metadata.name, "-n", db.metadata.namespace, "--grace-period=0", "--force", "--wait=true"]);
+            let reason = "";
+            await until("the new db-0 to be refused by the scheduler", () => {
+                const p = kubectl(["get", "pod", "db-0", "-n", db.metadata.namespace, "-o", "json"]);
+                if (p.code !== 0) return "not created yet";
+                const pod = JSON.parse(p.stdout);
+                if (pod.spec.nodeName) return assert.fail(`db-0 started on ${pod.spec.nodeName}, away from its data`);
+                const scheduled = pod.status.conditions?.find((c: Obj) => c.type === "PodScheduled");
+                reason = scheduled?.message ?? "";
+                return scheduled?.status === "False" && /volume node affinity conflict|didn't match PersistentVolume's node affinity/.test(reason) ? true : `PodScheduled: ${reason}`;
+            });
+            figures.push(`db-0 with its node gone: Pending, "${reason}"`);
+            // pin-a and the suite's node stay free: still Pending a while later
+            await sleep(5000);
+            const pod = getJson(["pod", "db-0", "-n", db.metadata.namespace]);
+            assert.strictEqual(pod.spec.nodeName, undefined);
+            assert.strictEqual(pod.status.phase, "Pending");
+        });
+
+        after(() => {
+            // pods bound to the deleted node would wait for the pod garbage collector
+            for (const ns of stack?.namespaces ?? []) kubectl(["delete", "pods", "--all", "-n", ns, "--force", "--grace-period=0"]);
+            if (stack) kubectlDown(stack, "pin");
+            kubectl(["delete", "node", ...NODES, "--ignore-not-found", "--wait=true"]);
+        });
     });
 
     it("rejects a broken manifest: a StatefulSet whose selector misses its pod labels", () => {

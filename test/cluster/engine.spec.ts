@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { parse as parseYaml, stringify } from "yaml";
-import { Applied, Obj, PulumiRun, deleteKept, getJson, inNamespaces, kubectl, projectAt, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
+import { Applied, Obj, PulumiRun, clusterNode, deleteKept, getJson, inNamespaces, kubectl, projectAt, pinStackFile, projectCopy, pulumiCli, render, waitBoundAndReady } from "./kube";
 
 const STACKS = ["dev", "nfs"];
 const STEP_MS = 15 * 60 * 1000;
@@ -165,6 +165,34 @@ describe("engine: pulumi up of every stack against the local control plane", fun
         figures.push(`pulumi preview (no change, after a rotation) dev: ${r.seconds.toFixed(1)} s`);
     });
 
+    it("refuses to move a live stack's data: preview and up fail naming the key and the volumes, and nothing is touched", () => {
+        const a = applied.dev;
+        // every object's resourceVersion: any write, even a no-op update, would change one
+        const versions = () => {
+            const namespaced = inNamespaces("pvc,statefulset,deployment,service,secret,configmap,job,networkpolicy", a.namespaces.filter((n) => kubectl(["get", "ns", n]).code === 0));
+            const cluster = getJson(["pv,storageclass,namespace", "-l", "state-labs.io/prefix=dev"]).items;
+            return Object.fromEntries([...namespaced, ...cluster].map((o: Obj) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, o.metadata.resourceVersion]));
+        };
+        const before = versions();
+        const node = clusterNode();
+        for (const [key, value, was] of [["hostPathRoot", "/data/elsewhere", "/data/state-labs"], ["hostPathNode", "another-node", node]]) {
+            must("dev", "config", "set", `state-labs:${key}`, value);
+            const t0 = Date.now();
+            const preview = pulumi("dev", "preview");
+            figures.push(`pulumi preview dev refusing a change of ${key}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+            const up = pulumi("dev", "up", "--yes", "--skip-preview");
+            for (const [what, r] of [["preview", preview], ["up", up]] as const) {
+                assert.notStrictEqual(r.code, 0, `${what} went ahead with ${key} changed`);
+                const out = r.stdout + r.stderr;
+                assert.ok(out.includes(`the stack's data would move: ${key} ${JSON.stringify(was)} -> ${JSON.stringify(value)}`), `${what}: ${out.slice(-3000)}`);
+                assert.match(out, /volume\(s\) .*PV dev-db-data \(workshop\).* keep their data at the old location/);
+            }
+            must("dev", "config", "set", `state-labs:${key}`, was);
+        }
+        assert.deepStrictEqual(versions(), before, "an object was written");
+        must("dev", "preview", "--expect-no-changes");
+    });
+
     it("destroys what the stack created and keeps the claims and data, leaving the other stack untouched", () => {
         const a = applied.dev;
         const claimsBefore = inNamespaces("pvc", a.namespaces.filter((n) => kubectl(["get", "ns", n]).code === 0)).map((c) => `${c.metadata.namespace}/${c.metadata.name}`).sort();
@@ -222,6 +250,8 @@ describe("engine: a stack deployed by an earlier program, upgraded by the curren
         // The same stack under the current program: its state is in the shared backend; its
         // stack file carries, besides the config, the salt of its secrets (written by stack init).
         fs.copyFileSync(path.join(old, `Pulumi.${UPGRADED}.yaml`), path.join(WORK, `Pulumi.${UPGRADED}.yaml`));
+        // What the current program asks of an older hostPath stack: the node of its directories.
+        pinStackFile(WORK, UPGRADED, clusterNode());
     });
 
     it("plans no deletion, replaces nothing that holds data, and changes no volume, claim, Secret or password", () => {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { renderFiles } from "../../tools/render";
 import { JsonObject, REPO_ROOT, runStack, stackFileConfig } from "../../tools/mock-runtime";
 import { PROJECT } from "../../stacks/config";
@@ -69,10 +69,19 @@ export interface Applied {
     applySeconds: number;
 }
 
-/** The files `npm run render` writes for a stack (config overrides without the project prefix). */
+/** The cluster's first node (the oldest): where a hostPath stack of the suites keeps its directories. */
+export function clusterNode(): string {
+    const name = ok(["get", "nodes", "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={.items[0].metadata.name}"]).trim();
+    assert.ok(name, "the cluster has no node");
+    return name;
+}
+
+/** The files `npm run render` writes for a stack (config overrides without the project prefix); a hostPath stack's PVs pinned to clusterNode() unless an override says otherwise. */
 export async function render(stack: string, overrides: Record<string, string> = {}) {
     const config = stackFileConfig(stack);
-    for (const [k, v] of Object.entries(overrides)) config[`${PROJECT}:${k}`] = v;
+    const key = (k: string) => `${PROJECT}:${k}`;
+    if (config[key("storageMode")] === "hostPath" && overrides.storageMode === undefined) config[key("hostPathNode")] = clusterNode();
+    for (const [k, v] of Object.entries(overrides)) config[key(k)] = v;
     const run = await runStack(config, stack);
     if (run.error) throw run.error;
     return renderFiles(run);
@@ -163,15 +172,25 @@ export function deleteKept(prefix: string): void {
 /**
  * A copy of the project for the engine: `pulumi stack init` and `config set` write into stack
  * files. It goes in the engine's work dir (sandbox/engine/env.sh), which the suite and bench
- * scripts remove at exit.
+ * scripts remove at exit. Its dev stack keeps its directories on `node` (default: this cluster's
+ * first node; false: the stack file as it is, minikube).
  */
-export function projectCopy(): string {
+export function projectCopy(node: string | false = clusterNode()): string {
     const dir = fs.mkdtempSync(path.join(process.env.LABS_PULUMI_DIR ?? os.tmpdir(), "state-labs-engine-"));
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.nfs.yaml", "package.json", "tsconfig.json", "stacks", "components"]) {
         fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
     }
+    if (node) pinStackFile(dir, "dev", node);
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
     return dir;
+}
+
+/** Sets the hostPath node of a stack file in a project copy (the only key the suites change in a file they did not write). */
+export function pinStackFile(dir: string, stack: string, node: string): void {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    doc.config[`${PROJECT}:hostPathNode`] = node;
+    fs.writeFileSync(file, stringify(doc));
 }
 
 /**

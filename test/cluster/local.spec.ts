@@ -93,7 +93,7 @@ describe("npm run local: up, the classroom, down, up again; the repository untou
     });
 
     it("a plain pulumi stack init and preview of dev, with a user's own backend and passphrase, work from the repository's stack file", () => {
-        const work = projectCopy(); // the repository's Pulumi.dev.yaml, as it is
+        const work = projectCopy(false); // the repository's Pulumi.dev.yaml, as it is
         const state = fs.mkdtempSync(path.join(os.tmpdir(), "state-labs-user-"));
         const env = { ...newcomerEnv(), PATH: `${BIN}:${process.env.PATH}`, PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "the-users-own", KUBECONFIG };
         // offline: the providers installed by sandbox/engine/env.sh for the local stack, never a download
