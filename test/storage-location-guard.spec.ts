@@ -21,6 +21,10 @@ describe("storage location guard", () => {
             // a lab added or removed is not a move: its volumes come or stay as keepDataOnDestroy says
             assert.strictEqual(locationChangeProblem(hostPath(), { ...hostPath(), volumes: [] }), undefined);
             assert.strictEqual(locationChangeProblem({ ...hostPath(), volumes: [] }, hostPath({ hostPathRoot: "/srv/x" })), undefined, "no volume lived there");
+            // recorded by a program that did not know a key yet: the key is not a move
+            const older = hostPath();
+            delete older.location.hostPathNode;
+            assert.strictEqual(locationChangeProblem(older, hostPath()), undefined, "a key new to the record");
         });
 
         for (const [key, value] of [["hostPathRoot", "/data/other"], ["hostPathNode", "node-2"], ["prefix", "ada"], ["storageMode", "nfs"]] as const) {

@@ -31,10 +31,13 @@ export function locationChangeProblem(recorded: Partial<LocationRecord> | undefi
     const volumes = recorded?.volumes ?? [];
     const old = recorded?.location;
     if (!old || volumes.length === 0) return undefined;
+    // Only a key both records hold decides: one the recorded location lacks was added by a later
+    // program (or belongs to another mode, whose switch storageMode itself shows).
+    const moved = Object.keys(old).some((k) => k in next.location && old[k] !== next.location[k]);
+    if (!moved) return undefined;
     const keys = [...new Set([...Object.keys(old), ...Object.keys(next.location)])];
     const show = (v: string | undefined) => (v === undefined || v === "" ? "(not set)" : JSON.stringify(v));
     const changed = keys.filter((k) => (old[k] ?? "") !== (next.location[k] ?? "")).map((k) => `${k} ${show(old[k])} -> ${show(next.location[k])}`);
-    if (changed.length === 0) return undefined;
     const shown = volumes.slice(0, 8).map((v) => `${v.volume} (${v.lab})`);
     const more = volumes.length > shown.length ? ` and ${volumes.length - shown.length} more` : "";
     return (
