@@ -222,6 +222,13 @@ clusterDomain: $CLUSTER_DOMAIN
 resolvConf: $NODE_DIR/etc/resolv.conf
 serializeImagePulls: false
 failSwapOn: false
+# The node shares the host's disk, and its images are imported, never pulled. By default the
+# kubelet taints the node (disk pressure) when less than 15 % of that disk is free, which a
+# well-used build machine reaches (the node then ran nothing), and deletes unused images past
+# 85 % use, which nothing could pull back. Eviction only when the disk is really full; no image GC.
+evictionHard: {"memory.available": "100Mi", "nodefs.available": "1Gi", "imagefs.available": "1Gi", "nodefs.inodesFree": "5%", "imagefs.inodesFree": "5%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 EOF
 cat >"$NODE_DIR/etc/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
