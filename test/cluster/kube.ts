@@ -89,9 +89,10 @@ export async function render(stack: string, overrides: Record<string, string> = 
 
 /** Renders a stack as `npm run render` does and applies it server-side, strictly validated. */
 export async function renderAndApply(stack: string, overrides: Record<string, string> = {}): Promise<Applied> {
-    const files = await render(stack, overrides);
+    // growth patches change objects of others, and only on a stack deployed before: not applied
+    const files = (await render(stack, overrides)).filter((x) => !x.file.startsWith("patches/"));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `apply-${stack}-`));
-    for (const f of files.filter((x) => !x.file.startsWith("patches/"))) fs.writeFileSync(path.join(dir, f.file), stringify(f.object));
+    for (const f of files) fs.writeFileSync(path.join(dir, f.file), stringify(f.object));
     const t0 = Date.now();
     const r = kubectl(["apply", "--server-side", "--validate=strict", "--field-manager=state-labs", "-f", dir]);
     fs.rmSync(dir, { recursive: true });
