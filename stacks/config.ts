@@ -200,28 +200,15 @@ const schema = z
     })
     .strict()
     .superRefine((c, ctx) => {
-        if (c.storageMode === "hostPath" && !c.hostPathNode) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["hostPathNode"],
-                input: c.hostPathNode,
-                params: { when: "storageMode is hostPath" },
-                message: "the name of the node that holds the volumes' directories (kubectl get nodes; minikube: minikube, kind: kind-control-plane): each PV is pinned to it",
-            });
-        }
-        if (c.storageMode === "dynamic" && !c.storageProvisioner) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["storageProvisioner"],
-                input: c.storageProvisioner,
-                params: { when: "storageMode is dynamic" },
-                message: "the provisioner of the class your volumes should be made like, as kubectl get storageclass shows it (minikube's csi-hostpath-driver addon: hostpath.csi.k8s.io)",
-            });
-        }
-        if (c.storageMode === "nfs") {
-            const when = { when: "storageMode is nfs" };
-            if (!c.nfsServer) ctx.addIssue({ code: "custom", path: ["nfsServer"], input: c.nfsServer, params: when, message: "the NFS server's host name or IP address" });
-            if (!c.nfsPath) ctx.addIssue({ code: "custom", path: ["nfsPath"], input: c.nfsPath, params: when, message: "the exported directory, an absolute path such as /srv/nfs/state-labs" });
+        // What each storage mode cannot do without, in the order the messages list them.
+        const required: [StorageConfig["mode"], "hostPathNode" | "storageProvisioner" | "nfsServer" | "nfsPath", string][] = [
+            ["hostPath", "hostPathNode", "the name of the node that holds the volumes' directories (kubectl get nodes; minikube: minikube, kind: kind-control-plane): each PV is pinned to it"],
+            ["dynamic", "storageProvisioner", "the provisioner of the class your volumes should be made like, as kubectl get storageclass shows it (minikube's csi-hostpath-driver addon: hostpath.csi.k8s.io)"],
+            ["nfs", "nfsServer", "the NFS server's host name or IP address"],
+            ["nfs", "nfsPath", "the exported directory, an absolute path such as /srv/nfs/state-labs"],
+        ];
+        for (const [mode, key, message] of required) {
+            if (c.storageMode === mode && !c[key]) ctx.addIssue({ code: "custom", path: [key], input: c[key], params: { when: `storageMode is ${mode}` }, message });
         }
         // The API server refuses a LimitRange whose default request exceeds its default limit.
         for (const [request, limit] of [["defaultCpuRequest", "defaultCpuLimit"], ["defaultMemoryRequest", "defaultMemoryLimit"]] as const) {

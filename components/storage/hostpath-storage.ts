@@ -32,16 +32,13 @@ export class HostPathStorage extends StaticStorage {
     }
 
     protected inspect(pv: k8s.core.v1.PersistentVolume): void {
-        pv.spec.nodeAffinity.apply((affinity) => {
-            if (!affinity) {
-                pv.metadata.name.apply((name) =>
-                    pulumi.log.warn(
-                        `PV ${name} was created before hostPath volumes were pinned to a node, and a PV's node affinity cannot change: on a cluster of more than one node its database ` +
-                            `may start on another node's empty directory. On one node nothing changes; to pin it, move the stack's data as the README's "Moving data" says.`,
-                        pv,
-                    ),
-                );
-            }
+        pulumi.all([pv.spec.nodeAffinity, pv.metadata.name]).apply(([affinity, name]) => {
+            if (affinity) return;
+            pulumi.log.warn(
+                `PV ${name} was created before hostPath volumes were pinned to a node, and a PV's node affinity cannot change: on a cluster of more than one node its database ` +
+                    `may start on another node's empty directory. On one node nothing changes; to pin it, move the stack's data as the README's "Moving data" says.`,
+                pv,
+            );
         });
     }
 

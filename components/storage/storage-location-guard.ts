@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 /** A volume that holds lab data, as the message names it. */
 export interface GuardedVolume {
     lab: string;
-    /** The PV (static modes) or the claim `<namespace>/<name>` (dynamic mode). */
+    /** `PV <name>` (static modes) or `claim <name>` (dynamic mode). */
     volume: string;
 }
 
