@@ -41,6 +41,56 @@ flock 9
 
 stamp_of() { echo "$1 rev$RECIPE_REV"; }   # $1 = what it was built from
 
+# One version of each module that two or more of our Go builds compile (sandbox/go-version-set.txt,
+# written by sandbox/go-version-set.ts), with the builds that compile it. Each of those wrapper
+# modules requires it, so a package such as k8s.io/client-go is compiled at one version with one
+# set of dependencies, and Go's build cache compiles it once for all the binaries instead of once
+# per binary (most of a cold build). A build's stamp names the set: a new set rebuilds it.
+GO_SET_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/go-version-set.txt"
+[[ -f "$GO_SET_FILE" ]] || die "missing $GO_SET_FILE"
+GO_SET_ID="go-version-set $(grep -Ev '^(#|$)' "$GO_SET_FILE" | sha256sum | cut -c1-12)"
+
+# A wrapper build's stamp check: what it is built from, on the current set.
+wrapper_fresh() { is_fresh "$1" "$2 on $GO_SET_ID"; }   # name module@version
+
+# The set as a go.mod block for one build (its wrapper's directory name without the version, as
+# go-version-set.ts names it): the modules it compiles, but those the wrapper already names (its
+# target, its replaces) and those it keeps at its own versions; between markers the generator strips.
+go_set_block() { # wrapper-dir [regexp of modules the build keeps at its own versions]  (stdin: its go.mod so far)
+  local own build keep="${2:-^$}"
+  build="$(basename "$1" | sed -E 's/-v[0-9].*$//')"
+  own="$(awk '$1 == "require" && NF >= 3 { print $2 } $1 !~ /^(require|replace|module|go|godebug|exclude|\/\/|\)|$)/ { print $1 }' | sort -u)"
+  echo "// go-version-set begin (sandbox/go-version-set.txt)"
+  echo "require ("
+  # (The regexp through the environment: awk -v would read its backslashes as escapes.)
+  grep -Ev '^(#|$)' "$GO_SET_FILE" | KEEP="$keep" awk -v own="$own" -v build="$build" '
+    BEGIN { n = split(own, o, "\n"); for (i = 1; i <= n; i++) skip[o[i]] = 1 }
+    { uses = 0; n = split($3, b, ","); for (i = 1; i <= n; i++) if (b[i] == build) uses = 1 }
+    uses && !($1 in skip) && $1 !~ ENVIRON["KEEP"] { print "\t" $1 " " $2 }'
+  echo ")"
+  echo "// go-version-set end"
+}
+
+# A wrapper's 'go' and 'godebug' lines: upstream's, because the main module (now ours) decides the
+# language version and the GODEBUG defaults of the whole binary. The set may need a newer 'go'
+# line (go build raises it), so upstream's defaults are pinned by a 'godebug default' line.
+go_lines() { # upstream go.mod
+  local v
+  grep -E '^go [0-9]' "$1"
+  grep -E '^godebug ' "$1" || true
+  if ! grep -qE '^godebug[[:space:]]+(\(|default=)' "$1" && ! grep -qE '^[[:space:]]+default=' "$1"; then
+    v="$(sed -nE 's/^go ([0-9]+\.[0-9]+).*/\1/p' "$1")"
+    [[ -z "$v" ]] || echo "godebug default=go$v"
+  fi
+}
+
+# What a wrapper builds (tags, package), for go-version-set.ts to list its dependencies.
+record_build() { # wrapper-dir tags package
+  local line
+  line="$(printf '%s\t%s' "$2" "$3")"
+  grep -qxF "$line" "$1/.labs-build" 2>/dev/null || echo "$line" >>"$1/.labs-build"
+}
+
 is_fresh() { # name stamp-text [binary path, default $BIN_DIR/name]
   local name="$1" want bin="${3:-$BIN_DIR/$1}"
   want="$(stamp_of "$2")"
