@@ -50,7 +50,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/k8s-build.sh"
 build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
 
 # --- etcd -------------------------------------------------------------------
-if ! is_fresh etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"; then
+if ! wrapper_fresh etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"; then
   ETCD_WRAPPER="$SRC_DIR/etcd-$ETCD_VERSION"
   # server/v3 replaces api/v3, client/..., pkg/v3 with ../x: pin them to the
   # same release. etcd's version string is a constant in api/v3, no ldflags.
@@ -59,10 +59,16 @@ fi
 build_in_wrapper etcd "${ETCD_WRAPPER:-}" go.etcd.io/etcd/server/v3 "go.etcd.io/etcd/server/v3@$ETCD_VERSION" ""
 
 # --- kwok / kwokctl, kube-score --------------------------------------------------
-# No replace directives upstream, so plain 'go install pkg@version' works. kube-score's
-# version is a main-package variable.
+# No replace directives upstream; kwok builds in a wrapper module all the same, so that it
+# compiles its Kubernetes libraries at the shared set's versions. kube-score v1.20.0 still reads
+# autoscaling/v2beta1 and v2beta2, which k8s.io/api left at v0.36: it builds on its own versions
+# (go install); its version is a main-package variable.
+if ! wrapper_fresh kwok "sigs.k8s.io/kwok@$KWOK_VERSION" || ! wrapper_fresh kwokctl "sigs.k8s.io/kwok@$KWOK_VERSION"; then
+  KWOK_WRAPPER="$SRC_DIR/kwok-$KWOK_VERSION"
+  write_wrapper "$KWOK_WRAPPER" sigs.k8s.io/kwok "$KWOK_VERSION" "" '^$' seed-sum
+fi
 for b in kwok kwokctl; do
-  go_install "$b" "$BIN_DIR" "sigs.k8s.io/kwok/cmd/$b@$KWOK_VERSION" "" "" "sigs.k8s.io/kwok@$KWOK_VERSION"
+  build_in_wrapper "$b" "${KWOK_WRAPPER:-}" "sigs.k8s.io/kwok/cmd/$b" "sigs.k8s.io/kwok@$KWOK_VERSION" ""
 done
 go_install kube-score "$BIN_DIR" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" "" \
   "-X main.version=$KUBE_SCORE_VERSION" "github.com/zegl/kube-score@$KUBE_SCORE_VERSION"

@@ -57,7 +57,8 @@ if (( ${#missing[@]} )); then
   (( EUID == 0 )) || die "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})"
   log "installing from Debian: ${missing[*]}"
   apt-get update -qq >"$LOG_DIR/apt-update.log" 2>&1 || { tail -n 20 "$LOG_DIR/apt-update.log" >&2; die "apt-get update failed"; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1 ||
+  # images.sh may run apt beside this (sandbox/cluster/test.sh): wait for its lock.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1 ||
     { tail -n 20 "$LOG_DIR/apt-install.log" >&2; die "apt-get install ${missing[*]} failed"; }
 fi
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -83,16 +84,24 @@ for p in "${CNI_PLUGINS[@]}"; do
 done
 
 # --- CoreDNS -----------------------------------------------------------------------
-go_install coredns "$BIN_DIR" "github.com/coredns/coredns@$COREDNS_VERSION" "" ""
+# In a wrapper module, for the shared version set (sandbox/go-version-set.txt), like Traefik.
+if ! wrapper_fresh coredns "github.com/coredns/coredns@$COREDNS_VERSION"; then
+  COREDNS_WRAPPER="$SRC_DIR/coredns-$COREDNS_VERSION"
+  write_wrapper "$COREDNS_WRAPPER" github.com/coredns/coredns "$COREDNS_VERSION" "" '^$' seed-sum
+fi
+build_in_wrapper coredns "${COREDNS_WRAPPER:-}" github.com/coredns/coredns \
+  "github.com/coredns/coredns@$COREDNS_VERSION" ""
 
 # --- Traefik ---------------------------------------------------------------------------
 # Its go.mod has replace and exclude directives, which 'go install' refuses: a wrapper module
 # restates them (k8s-build.sh's write_wrapper), with go.sum started from upstream's. The cold
 # build is the longest of the node's (about 350 modules; 24 min on 2 busy cores with the
 # downloads). Version ldflags as upstream's release build (.goreleaser.yml.tmpl) sets them.
-if ! is_fresh traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION"; then
+if ! wrapper_fresh traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION"; then
   TRAEFIK_WRAPPER="$SRC_DIR/traefik-$TRAEFIK_VERSION"
-  write_wrapper "$TRAEFIK_WRAPPER" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" "" '^$' seed-sum
+  # Its OpenTelemetry modules stay at its own versions: its log bridges (otel/log v0.17) predate
+  # the later log API the shared set would bring.
+  write_wrapper "$TRAEFIK_WRAPPER" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" "" '^$' seed-sum '^go\.opentelemetry\.io/'
 fi
 build_in_wrapper traefik "${TRAEFIK_WRAPPER:-}" github.com/traefik/traefik/v3/cmd/traefik \
   "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" \
