@@ -28,17 +28,25 @@ preflight_no_cluster ""
 preflight_build node
 
 t0=$(date +%s)
-"$HERE/toolchain.sh"
-"$ROOT/sandbox/engine/toolchain.sh"
-echo "cluster: control plane and engine ready in $(($(date +%s) - t0)) s"
 ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
-# The real node's binaries and images serve only the third suite: they build while the first two
-# run (cold, Traefik alone is many minutes of both cores), at a lower priority than the suites.
+# Cold, the builds are most of the run (about 45 min of both cores): each suite starts as soon as
+# what it needs is built, and the rest builds beside it at a lower priority than the suites.
+# The real node's images come from Debian (downloads, unpacking): they build from the start.
+IMAGES_LOG="$ENGINE_DIR/images.log"
+(renice -n 15 -p "$BASHPID" >/dev/null && "$NODE/images.sh") >"$IMAGES_LOG" 2>&1 &
+images_build=$!
+trap 'kill "$images_build" 2>/dev/null || true' EXIT
+"$HERE/toolchain.sh"
+echo "cluster: control plane ready in $(($(date +%s) - t0)) s"
+# The engine, then the real node's binaries (one toolchain lock: one build at a time).
+ENGINE_BUILD_LOG="$ENGINE_DIR/engine-build.log"
 NODE_BUILD_LOG="$ENGINE_DIR/node-build.log"
-(renice -n 10 -p "$BASHPID" >/dev/null && "$NODE/toolchain.sh" && "$NODE/images.sh") >"$NODE_BUILD_LOG" 2>&1 &
-node_build=$!
-trap 'kill "$node_build" 2>/dev/null || true; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
-# The control plane's toolchain is checked above; up.sh need not wait for the lock the node build holds.
+(renice -n 10 -p "$BASHPID" >/dev/null
+ "$ROOT/sandbox/engine/toolchain.sh" >"$ENGINE_BUILD_LOG" 2>&1; echo $? >"$ENGINE_DIR/engine-build.rc"
+ [[ "$(cat "$ENGINE_DIR/engine-build.rc")" == 0 ]] && "$NODE/toolchain.sh" >"$NODE_BUILD_LOG" 2>&1) &
+go_build=$!
+trap 'kill "$images_build" "$go_build" 2>/dev/null || true; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
+# The control plane's toolchain is checked above; up.sh need not wait for the lock the builds hold.
 export LABS_CLUSTER_TOOLCHAIN_READY=1
 
 suite() { # up-script spec file...
@@ -53,19 +61,28 @@ suite() { # up-script spec file...
   echo "cluster: $* finished in $(($(date +%s) - t2)) s"
   "$NODE/down.sh" >/dev/null 2>&1   # also removes a control plane without a real node
 }
+built() { # what log: say so, or show the log's end and fail
+  echo "cluster: $1 ready $(($(date +%s) - t0)) s after the start:"
+  grep -E '^  ' "$2" || true
+}
+failed() { # what log
+  tail -n 40 "$2" >&2
+  echo "cluster: FAILED: $1 did not build (log: $2)" >&2
+  exit 1
+}
 
 suite "$HERE/up.sh" test/cluster/acceptance.spec.ts test/cluster/kube-score.spec.ts
+while [[ ! -f "$ENGINE_DIR/engine-build.rc" ]] && kill -0 "$go_build" 2>/dev/null; do sleep 5; done
+[[ "$(cat "$ENGINE_DIR/engine-build.rc" 2>/dev/null)" == 0 ]] || failed "the Pulumi engine" "$ENGINE_BUILD_LOG"
+built "the engine" "$ENGINE_BUILD_LOG"
 # The engine runs offline: file backend and PULUMI_HOME in a temp dir, no plugin downloads.
 # shellcheck source=../engine/env.sh
 (cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/kwok" && suite "$HERE/up.sh" test/cluster/engine.spec.ts test/cluster/classroom.spec.ts)
 
-if ! wait "$node_build"; then
-  tail -n 40 "$NODE_BUILD_LOG" >&2
-  echo "cluster: FAILED: the real node's toolchain or images did not build (log: $NODE_BUILD_LOG)" >&2
-  exit 1
-fi
-echo "cluster: the node's toolchain and images ready $(($(date +%s) - t0)) s after the start, beside the first two suites:"
-grep -E '^  ' "$NODE_BUILD_LOG" || true
+wait "$go_build" || failed "the real node's toolchain" "$NODE_BUILD_LOG"
+built "the node's toolchain" "$NODE_BUILD_LOG"
+wait "$images_build" || failed "the real node's images" "$IMAGES_LOG"
+built "the node's images" "$IMAGES_LOG"
 
 # The real node changes the host (a network namespace, cgroups, mounts in its own namespace,
 # kernel sysctls the kubelet sets); its teardown must undo all of it.

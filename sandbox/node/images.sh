@@ -116,8 +116,9 @@ ensure_debs() {
   log "installing Debian packages: ${missing[*]} (log: $LOG_DIR/apt.log)"
   export DEBIAN_FRONTEND=noninteractive
   # a fresh machine may not have fetched the package lists yet: update once and retry
-  if ! apt-get install -y --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1; then
-    if ! { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; } >>"$LOG_DIR/apt.log" 2>&1; then
+  # The node's toolchain may run apt beside this (sandbox/cluster/test.sh): wait for its lock.
+  if ! apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1; then
+    if ! { apt-get update && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"; } >>"$LOG_DIR/apt.log" 2>&1; then
       tail -n 20 "$LOG_DIR/apt.log" >&2
       die "cannot install ${missing[*]} with apt-get"
     fi
