@@ -29,7 +29,7 @@ preflight_build node
 
 t0=$(date +%s)
 ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
-# Cold, the builds are most of the run (about 45 min of both cores): each suite starts as soon as
+# Cold, the builds are most of the run (about 32 min of both cores on a fresh machine): each suite starts as soon as
 # what it needs is built, and the rest builds beside it at a lower priority than the suites.
 # The real node's images come from Debian (downloads, unpacking): they build from the start.
 IMAGES_LOG="$ENGINE_DIR/images.log"
@@ -61,7 +61,7 @@ suite() { # up-script spec file...
   echo "cluster: $* finished in $(($(date +%s) - t2)) s"
   "$NODE/down.sh" >/dev/null 2>&1   # also removes a control plane without a real node
 }
-built() { # what log: say so, or show the log's end and fail
+built() { # what log: say it is ready, with its build report
   echo "cluster: $1 ready $(($(date +%s) - t0)) s after the start:"
   grep -E '^  ' "$2" || true
 }

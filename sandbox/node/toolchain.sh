@@ -95,8 +95,8 @@ build_in_wrapper coredns "${COREDNS_WRAPPER:-}" github.com/coredns/coredns \
 # --- Traefik ---------------------------------------------------------------------------
 # Its go.mod has replace and exclude directives, which 'go install' refuses: a wrapper module
 # restates them (k8s-build.sh's write_wrapper), with go.sum started from upstream's. The cold
-# build is the longest of the node's (about 350 modules; 24 min on 2 busy cores with the
-# downloads). Version ldflags as upstream's release build (.goreleaser.yml.tmpl) sets them.
+# build is the longest of the node's (about 350 modules; 293 s on the shared version set, after
+# the engine's builds, on a fresh machine). Version ldflags as upstream's release build (.goreleaser.yml.tmpl) sets them.
 if ! wrapper_fresh traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION"; then
   TRAEFIK_WRAPPER="$SRC_DIR/traefik-$TRAEFIK_VERSION"
   # Its OpenTelemetry modules stay at its own versions: its log bridges (otel/log v0.17) predate
