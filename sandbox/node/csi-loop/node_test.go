@@ -104,6 +104,11 @@ func TestPublishGrowAndPublishAgain(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(targetB, "note.txt")); err != nil || string(got) != "kept\n" {
 		t.Errorf("after the first pod went, the second reads %q, %v", got, err)
 	}
+	publish(t, d, id, targetA, false) // back while the other pod still has it: the same mount
+	if n := loopsOf(t, image); n != 1 {
+		t.Errorf("%d loop devices on the image, want 1", n)
+	}
+	unpublish(t, d, id, targetA)
 	unpublish(t, d, id, targetB)
 	for _, dir := range []string{targetA, targetB, d.mountDir(id)} {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
