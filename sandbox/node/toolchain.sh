@@ -9,9 +9,12 @@
 #                                       of class nginx and Gateway API, run as a process)
 #   cni/bridge host-local loopback      github.com/containernetworking/plugins
 #   cni/portmap
+#   state-labs-csi-loop                 sandbox/node/csi-loop, ours: the CSI driver of the node's
+#                                       dynamic claims (a module of its own, stamped by its sources)
 # and installs from Debian what it does not build: runc (the OCI runtime; Debian's runs
-# containers on this machine kind), iptables (kube-proxy's rules) and socat (the node's only
-# path to the API server, see sandbox/node/up.sh).
+# containers on this machine kind), iptables (kube-proxy's rules), socat (the node's only
+# path to the API server, see sandbox/node/up.sh), and e2fsprogs and mount (the CSI driver's
+# mkfs.ext4, e2fsck, resize2fs, `mount -o loop` and losetup; both are in a standard Debian install).
 #
 # Why containerd 2.x from the proxy and not Debian's containerd 1.6.20: kubelet 1.36 still
 # accepts a runtime without the RuntimeConfig CRI call, but only through a fallback it
@@ -33,7 +36,7 @@ COREDNS_VERSION="v1.14.7"
 TRAEFIK_VERSION="v3.6.12"
 TRAEFIK_CODENAME="ramequin"   # upstream's release workflow sets it per minor (.github/workflows/release.yaml)
 CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap)   # under plugins/
-DEBIAN_PACKAGES=(runc iptables socat)
+DEBIAN_PACKAGES=(runc iptables socat e2fsprogs mount)
 RECIPE_REV="1"
 
 TOOL=node-toolchain
@@ -92,6 +95,29 @@ fi
 build_in_wrapper coredns "${COREDNS_WRAPPER:-}" github.com/coredns/coredns \
   "github.com/coredns/coredns@$COREDNS_VERSION" ""
 
+# --- state-labs-csi-loop: our CSI driver ------------------------------------------------
+# A module of ours, built in place from its committed go.mod and go.sum. Stamped by the hash of
+# what goes into the binary (go.mod, go.sum, the sources but the tests), which is also the
+# version it reports; the names are relative, so every checkout stamps alike.
+build_own_module() { # name dir
+  local name="$1" dir="$2" srchash what t0 logf
+  srchash="$(cd "$dir" && find . -maxdepth 1 \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -print0 |
+    sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+  what="state-labs ${dir##*/} (src $srchash)"
+  if is_fresh "$name" "$what"; then report "$name" "$what" cached; return; fi
+  logf="$LOG_DIR/$name.log"
+  log "building $name from $what (log: $logf) ..."
+  t0=$(date +%s)
+  if ! (cd "$dir" && go build -trimpath -ldflags "-s -w -X main.version=$srchash" -o "$BIN_DIR/.$name.tmp" .) >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2
+    die "build of $name failed; full log: $logf"
+  fi
+  mv -f "$BIN_DIR/.$name.tmp" "$BIN_DIR/$name"
+  stamp_of "$what" >"$STAMP_DIR/$name"
+  report "$name" "$what" "$(( $(date +%s) - t0 ))s"
+}
+build_own_module state-labs-csi-loop "$HERE/csi-loop"
+
 # --- Traefik ---------------------------------------------------------------------------
 # Its go.mod has replace and exclude directives, which 'go install' refuses: a wrapper module
 # restates them (k8s-build.sh's write_wrapper), with go.sum started from upstream's. The cold
@@ -108,11 +134,11 @@ build_in_wrapper traefik "${TRAEFIK_WRAPPER:-}" github.com/traefik/traefik/v3/cm
   "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v} -X github.com/traefik/traefik/v3/pkg/version.Codename=$TRAEFIK_CODENAME"
 
 # --- sanity: every binary answers ------------------------------------------------
-for b in kubelet kube-proxy containerd ctr coredns; do
+for b in kubelet kube-proxy containerd ctr coredns state-labs-csi-loop; do
   "$BIN_DIR/$b" --version >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b --version' failed)"
 done
 [[ "$("$BIN_DIR/traefik" version 2>/dev/null)" == *"Version:"*" ${TRAEFIK_VERSION#v}"$'\n'* ]] || die "$BIN_DIR/traefik does not run or is not ${TRAEFIK_VERSION#v} ('traefik version')"
-for b in runc iptables socat; do command -v "$b" >/dev/null || die "$b is not on PATH"; done
+for b in runc iptables socat mkfs.ext4 e2fsck resize2fs mount losetup; do command -v "$b" >/dev/null || die "$b is not on PATH"; done
 
 echo
 echo "node toolchain ready in $BIN_DIR, CNI plugins in $CNI_BIN_DIR ($GO_VERSION):"
