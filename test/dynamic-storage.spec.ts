@@ -43,6 +43,12 @@ describe("dynamic storage", () => {
             const patch = (r: typeof grown, ns: string, claim: string) =>
                 resourcesOfType(r, "PersistentVolumeClaimPatch").find((p) => p.inputs.metadata.namespace === ns && p.inputs.metadata.name === claim)?.inputs.spec.resources.requests.storage;
             assert.strictEqual(patch(grown, "dynamic-kubernetes-ws-2", "db-data"), "3Gi");
+            // forced over the claim's creator, and not awaited: a Bound claim of a WaitForFirstConsumer class never goes back to Pending
+            // and kept on delete: the provider refuses to delete a patch that manages a required field (a destroy would fail)
+            for (const p of resourcesOfType(grown, "PersistentVolumeClaimPatch")) {
+                assert.deepStrictEqual(p.inputs.metadata.annotations, { "pulumi.com/patchForce": "true", "pulumi.com/skipAwait": "true" }, p.name);
+                assert.strictEqual(p.options.retainOnDelete, true, p.name);
+            }
             for (const i of [0, 1, 2]) assert.strictEqual(patch(grown, "dynamic-postgres-ha", `postgres-data-postgres-sts-${i}`), "2Gi");
             // every other resource, the claims and StatefulSets included, has the inputs it had
             const inputs = (r: typeof grown) => new Map(r.resources.filter((x) => !x.type.endsWith("Patch")).map((x) => [`${x.type}::${x.name}`, JSON.stringify(x.inputs)]));

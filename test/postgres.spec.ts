@@ -52,7 +52,7 @@ describe("Postgres (labs:database:Postgres)", () => {
             assert.deepStrictEqual(init.securityContext.capabilities, { drop: ["ALL"], add: ["CHOWN", "FOWNER", "DAC_OVERRIDE"] });
         });
 
-        it("hands the volume to that user with mode 0700, or makes it writable where the server refuses chown (NFS root_squash)", () => {
+        it("hands the volume to that user and group with mode 2770 (what the kubelet's fsGroup check expects of a root), or makes it writable where the server refuses chown (NFS root_squash)", () => {
             const init = one(objs, "StatefulSet", "db").spec.template.spec.initContainers.find((c: K8sObject) => c.name === "volume-permissions");
             const chown = `echo "chown $*" >> "$CALLS"; [ -z "\${STANDIN_FAIL:-}" ]`;
             const run_ = (extra: Record<string, string> = {}) =>
@@ -60,7 +60,7 @@ describe("Postgres (labs:database:Postgres)", () => {
             const owned = run_();
             assert.strictEqual(owned.status, 0, owned.stderr);
             assert.match(owned.calls[0], /^chown 999:999 \S+\/data$/);
-            assert.strictEqual(owned.mode("data"), 0o700, "no user but the owner needs the volume");
+            assert.strictEqual(owned.mode("data"), 0o2770, "the owner and its group only, setgid: as a kubelet applying fsGroup leaves a root");
             const squashed = run_({ STANDIN_FAIL: "1" });
             assert.strictEqual(squashed.status, 0, squashed.stderr);
             assert.strictEqual(squashed.mode("data"), 0o777);

@@ -41,7 +41,7 @@ export function runScript(script: string, a: { tools: Record<string, string>; fi
         for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, e.name);
             if (e.isDirectory()) {
-                dirs.set(path.relative(root, full), fs.statSync(full).mode & 0o777);
+                dirs.set(path.relative(root, full), fs.statSync(full).mode & 0o7777);
                 walk(full);
             } else files.set(path.relative(root, full), { content: fs.readFileSync(full, "utf8"), mode: fs.statSync(full).mode & 0o777 });
         }

@@ -49,6 +49,13 @@ export function growClaims(name: string, g: ClaimGrowth, opts: pulumi.CustomReso
  * A patch that grows one existing claim (server-side apply of spec.resources.requests only).
  * Forced: the request is owned by whoever created the claim (the stack, or the StatefulSet
  * controller for a template's claims), and growing it is exactly taking it over.
+ * Retained on delete: the claim's size is a required field, so the provider refuses to delete
+ * a patch that manages it (found on the real node: a dynamic stack could not be destroyed), and
+ * dropping a patch must never touch the claim anyway; the claim's own options decide its fate.
+ * Not awaited: the provider's create-await for a claim under a WaitForFirstConsumer class waits
+ * for phase Pending, which a claim already Bound to its pod's volume never returns to (found on
+ * the real node: `up` hung on the StatefulSets' claims). Kubernetes' progress is what the
+ * warning of growClaims describes.
  */
 export function claimGrowthPatch(
     name: string,
@@ -59,9 +66,9 @@ export function claimGrowthPatch(
     return new k8s.core.v1.PersistentVolumeClaimPatch(
         name,
         {
-            metadata: { name: claim.name, namespace: claim.namespace, annotations: { "pulumi.com/patchForce": "true" } },
+            metadata: { name: claim.name, namespace: claim.namespace, annotations: { "pulumi.com/patchForce": "true", "pulumi.com/skipAwait": "true" } },
             spec: { resources: { requests: { storage: size } } },
         },
-        opts,
+        { ...opts, retainOnDelete: true },
     );
 }

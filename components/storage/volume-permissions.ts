@@ -12,10 +12,14 @@ export interface VolumePermissionsArgs {
 /**
  * Bitnami's `volumePermissions` init container: fsGroup is not applied to hostPath or
  * in-tree nfs volumes, and those directories start root-owned, so a non-root database
- * could not write. It hands the volume root to the workload's user, mode 0700 (no other
- * user needs it); only where the server refuses chown (NFS root_squash: root is nobody
- * there) does it make the directory writable by all, the one mode that lets the database
- * user in, and the workload creates its own 0700 data directory inside.
+ * could not write. It hands the volume root to the workload's user and group, mode 2770: no
+ * user outside them needs it, and it is what a kubelet applying fsGroup (the group) leaves on
+ * a root, so its `OnRootMismatch` check matches at the next mount. With 0700 it did not: on the
+ * real node's CSI volumes every restart made the kubelet walk the volume adding group rwx and
+ * setgid to every directory, PGDATA's too, and PostgreSQL refuses to start on that. Only where
+ * the server refuses chown (NFS root_squash: root is nobody there) does it make the directory
+ * writable by all, the one mode that lets the database user in, and the workload creates its
+ * own 0700 data directory inside.
  */
 export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.input.core.v1.Container {
     return {
@@ -25,7 +29,7 @@ export function volumePermissionsContainer(a: VolumePermissionsArgs): k8s.types.
             "sh",
             "-c",
             [
-                'if chown "$OWNER" "$DIR" 2>/dev/null; then chmod 0700 "$DIR"; echo "$DIR owned by $OWNER, mode 0700";',
+                'if chown "$OWNER" "$DIR" 2>/dev/null; then chmod 2770 "$DIR"; echo "$DIR owned by $OWNER, mode 2770";',
                 'else echo "chown refused on $DIR (NFS root_squash?): making it writable instead"; chmod 0777 "$DIR"; fi',
             ].join(" "),
         ],
