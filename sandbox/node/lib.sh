@@ -33,6 +33,11 @@ INGRESS_CLASS="nginx"          # IngressClass, controller k8s.io/ingress-nginx (
 GATEWAY_CLASS="traefik"        # GatewayClass, controller traefik.io/gateway-controller
 TRAEFIK_WEB_PORT=8000          # on NODE_IP: what the host reaches
 TRAEFIK_PING_PORT=8080         # on the namespace's loopback: its ping, for up.sh
+# Dynamic claims: our CSI driver (sandbox/node/csi-loop) and the upstream sidecars that make and
+# grow its volumes, processes of the node too. Its volumes are image files in the node's /var/lib.
+CSI_DRIVER="loop.csi.state-labs.io"
+CSI_SOCKET="/var/lib/kubelet/plugins/$CSI_DRIVER/csi.sock"   # inside the node's mount namespace
+CSI_STATE_DIR="/var/lib/state-labs-csi-loop"                 # ditto: $NODE_DIR/var-lib/... on the host
 
 [[ ${#VETH_HOST} -le 15 ]] || die "interface name $VETH_HOST is too long"
 

@@ -11,6 +11,8 @@
 #   cni/portmap
 #   state-labs-csi-loop                 sandbox/node/csi-loop, ours: the CSI driver of the node's
 #                                       dynamic claims (a module of its own, stamped by its sources)
+#   csi-provisioner csi-resizer         github.com/kubernetes-csi/external-{provisioner,resizer}: the
+#                                       upstream sidecars that make and grow the driver's volumes
 # and installs from Debian what it does not build: runc (the OCI runtime; Debian's runs
 # containers on this machine kind), iptables (kube-proxy's rules), socat (the node's only
 # path to the API server, see sandbox/node/up.sh), and e2fsprogs and mount (the CSI driver's
@@ -35,6 +37,10 @@ COREDNS_VERSION="v1.14.7"
 # it implements Gateway API v1.4's standard channel, whose CRDs sandbox/cluster/toolchain.sh fetches.
 TRAEFIK_VERSION="v3.6.12"
 TRAEFIK_CODENAME="ramequin"   # upstream's release workflow sets it per minor (.github/workflows/release.yaml)
+# The CSI sidecars on Kubernetes 1.36's client libraries (v0.36.1): external-provisioner v6.4.0
+# pins them by replace; external-resizer v2.3 moved to 1.37's, so its 1.36 release, v2.2.0.
+CSI_PROVISIONER_VERSION="v6.4.0"
+CSI_RESIZER_VERSION="v2.2.0"
 CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap)   # under plugins/
 DEBIAN_PACKAGES=(runc iptables socat e2fsprogs mount)
 RECIPE_REV="1"
@@ -118,6 +124,19 @@ build_own_module() { # name dir
 }
 build_own_module state-labs-csi-loop "$HERE/csi-loop"
 
+# --- the CSI sidecars ----------------------------------------------------------------------
+# external-provisioner's go.mod replaces (k8s.io/* held at v0.36.1), which 'go install' refuses:
+# both are wrapper builds, with go.sum started from upstream's. Not on the shared version set
+# yet: their Kubernetes libraries (v0.36.1) are theirs, and they share them with each other.
+build_sidecar() { # binary module version
+  local name="$1" mod="$2" ver="$3" wrapper
+  wrapper="$SRC_DIR/$name-$ver"
+  wrapper_fresh "$name" "$mod@$ver" || write_wrapper "$wrapper" "$mod" "$ver" "" '^$' seed-sum
+  build_in_wrapper "$name" "$wrapper" "$mod/cmd/$name" "$mod@$ver" "-X main.version=$ver"
+}
+build_sidecar csi-provisioner github.com/kubernetes-csi/external-provisioner/v6 "$CSI_PROVISIONER_VERSION"
+build_sidecar csi-resizer github.com/kubernetes-csi/external-resizer/v2 "$CSI_RESIZER_VERSION"
+
 # --- Traefik ---------------------------------------------------------------------------
 # Its go.mod has replace and exclude directives, which 'go install' refuses: a wrapper module
 # restates them (k8s-build.sh's write_wrapper), with go.sum started from upstream's. The cold
@@ -134,7 +153,7 @@ build_in_wrapper traefik "${TRAEFIK_WRAPPER:-}" github.com/traefik/traefik/v3/cm
   "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v} -X github.com/traefik/traefik/v3/pkg/version.Codename=$TRAEFIK_CODENAME"
 
 # --- sanity: every binary answers ------------------------------------------------
-for b in kubelet kube-proxy containerd ctr coredns state-labs-csi-loop; do
+for b in kubelet kube-proxy containerd ctr coredns state-labs-csi-loop csi-provisioner csi-resizer; do
   "$BIN_DIR/$b" --version >/dev/null 2>&1 || die "$BIN_DIR/$b does not run ('$b --version' failed)"
 done
 [[ "$("$BIN_DIR/traefik" version 2>/dev/null)" == *"Version:"*" ${TRAEFIK_VERSION#v}"$'\n'* ]] || die "$BIN_DIR/traefik does not run or is not ${TRAEFIK_VERSION#v} ('traefik version')"
