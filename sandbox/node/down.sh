@@ -27,6 +27,24 @@ done
 mapfile -t pids < <(node_pids)
 (( ${#pids[@]} == 0 )) || log "WARNING: processes still in the node's cgroup: ${pids[*]}"
 
+# 1b. Loop devices under the CSI driver's volumes: each clears itself once its file system is
+#    unmounted, which the end of the node's mount namespace (its last process) does, a moment
+#    later. One still there then (a mount that escaped) is detached, and named.
+csi_loops() { # loop devices backed by an image file of this node's CSI driver (by device and inode)
+  local dir="$NODE_DIR/var-lib${CSI_STATE_DIR#/var/lib}" files
+  [[ -d "$dir" ]] || return 0
+  files=" $(find "$dir" -maxdepth 1 -name '*.img' -printf '%D:%i ' 2>/dev/null) "
+  losetup -l -n -O NAME,BACK-MAJ:MIN,BACK-INO 2>/dev/null | while read -r dev majmin ino; do
+    local maj="${majmin%%:*}" min="${majmin#*:}"   # as find's %D numbers a device (Linux's new_encode_dev)
+    [[ "$files" == *" $(( (min & 0xff) | (maj << 8) | ((min & ~0xff) << 12) )):$ino "* ]] && echo "$dev"
+  done
+}
+for _ in $(seq 1 20); do [[ -z "$(csi_loops)" ]] && break; sleep 0.5; done
+for dev in $(csi_loops); do
+  log "WARNING: detaching $dev, still backed by a CSI volume of node '$NODE_NAME'"
+  losetup -d "$dev"
+done
+
 # 2. Cgroups, deepest first, in every hierarchy.
 for h in $(cgroup_hierarchies); do
   [[ -d "$h/$CGROUP_NAME" ]] || continue

@@ -2,8 +2,8 @@
 # The node's supervisor: started by sandbox/node/up.sh inside the node's network namespace and
 # a private mount namespace (nsenter --net + unshare --mount), already in the node's cgroup.
 # It gives the node its own /run, /var/lib, /var/log and resolver, starts containerd, imports
-# the images built here, then the kubelet, kube-proxy, CoreDNS, Traefik and the relay to the API
-# server, and stays to report any of them that exits. Everything it starts is stopped by down.sh.
+# the images built here, then the kubelet, kube-proxy, CoreDNS, Traefik, the CSI driver with its
+# two sidecars and the relay to the API server, and stays to report any of them that exits. Everything it starts is stopped by down.sh.
 #
 # Args: the environment file written by up.sh (paths, addresses, ports).
 set -Eeuo pipefail
@@ -78,6 +78,16 @@ start coredns coredns -conf "$NODE_DIR/etc/Corefile"
 # bypass the proxy backstop, which still catches any other address.
 start traefik env KUBECONFIG="$NODE_DIR/etc/traefik.kubeconfig" NO_PROXY="$NO_PROXY,$POD_CIDR,$SERVICE_CIDR" \
   traefik --configFile="$NODE_DIR/etc/traefik.yaml"
+
+# --- the CSI driver and its sidecars ------------------------------------------------------
+# The driver mounts in this mount namespace, the kubelet's, and registers with the kubelet
+# through its plugins_registry socket (no node-driver-registrar). The sidecars reach it over its
+# socket and the API server with their own certificates (up.sh), one replica each: no election.
+start csi-loop state-labs-csi-loop --node-id "$NODE_NAME" --csi-endpoint "$CSI_SOCKET" --state-dir "$CSI_STATE_DIR"
+for sidecar in csi-provisioner csi-resizer; do
+  start "$sidecar" "$sidecar" --kubeconfig "$NODE_DIR/etc/$sidecar.kubeconfig" --csi-address "$CSI_SOCKET" \
+    --leader-election=false --timeout 60s --v=2   # v2: each volume made or grown is logged
+done
 
 echo ready >"$NODE_DIR/run/init.state"
 # Report the first component that stops; down.sh tears the node down.

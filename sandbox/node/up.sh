@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start the local cluster with a REAL worker node: the control plane of sandbox/cluster/up.sh
 # (LABS_NODES kwok fake nodes beside it, default none) plus a kubelet with containerd + runc,
-# the bridge CNI, kube-proxy (iptables), CoreDNS and Traefik (the ingress controller: Ingresses
-# of class nginx and Gateway API, on http://<node IP>:8000), in a network namespace of their
+# the bridge CNI, kube-proxy (iptables), CoreDNS, Traefik (the ingress controller: Ingresses
+# of class nginx and Gateway API, on http://<node IP>:8000) and a CSI driver with the
+# provisioner and resizer sidecars (dynamic claims that grow), in a network namespace of their
 # own, with the images built by sandbox/node/images.sh imported (pods never pull: there is no
 # registry).
 #
@@ -75,6 +76,8 @@ client_cert kubelet "system:node:$NODE_NAME" system:nodes
 client_cert kube-proxy system:kube-proxy
 client_cert coredns system:coredns
 client_cert traefik system:traefik
+client_cert csi-provisioner system:csi-provisioner
+client_cert csi-resizer system:csi-resizer
 # Traefik's rights are what its two providers list, watch and update in v3.6
 # (pkg/provider/kubernetes/{ingress-nginx,gateway}/client.go): informers on the kinds below in
 # every namespace (Secrets too: the informers start whether or not a TLS section names one),
@@ -145,6 +148,68 @@ kind: ClusterRoleBinding
 metadata: {name: "state-labs:node-proxier"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:node-proxier"}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-proxy"}]
+EOF
+# The CSI driver's object and the sidecars' rights: upstream's deploy/kubernetes/rbac.yaml of each,
+# minus snapshots (the driver makes none) and leases (one replica, no leader election). No
+# attacher runs: attachRequired false, or pods would wait for a VolumeAttachment for ever; the
+# kubelet applies fsGroup to these volumes (File), as to hostPath's.
+"${KUBECTL[@]}" apply -f - >&2 <<EOF
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {name: "$CSI_DRIVER"}
+spec: {attachRequired: false, podInfoOnMount: false, fsGroupPolicy: File, volumeLifecycleModes: [Persistent]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:csi-provisioner"}
+rules:
+  - apiGroups: [""]
+    resources: [persistentvolumes]
+    verbs: [get, list, watch, create, patch, delete]
+  - apiGroups: [""]
+    resources: [persistentvolumeclaims]
+    verbs: [get, list, watch, update]
+  - apiGroups: [storage.k8s.io]
+    resources: [storageclasses, csinodes, volumeattachments]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [nodes]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [events]
+    verbs: [list, watch, create, update, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:csi-provisioner"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:csi-provisioner"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:csi-provisioner"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:csi-resizer"}
+rules:
+  - apiGroups: [""]
+    resources: [persistentvolumes]
+    verbs: [get, list, watch, patch]
+  - apiGroups: [""]
+    resources: [persistentvolumeclaims, pods]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [persistentvolumeclaims/status]
+    verbs: [patch]
+  - apiGroups: [storage.k8s.io]
+    resources: [volumeattributesclasses]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [events]
+    verbs: [list, watch, create, update, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:csi-resizer"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:csi-resizer"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:csi-resizer"}]
 EOF
 
 # --- configuration files ----------------------------------------------------------------
@@ -295,7 +360,7 @@ EOF
 {
   printf '%s=%q\n' NODE_DIR "$NODE_DIR" BIN_DIR "$BIN_DIR" NODE_NAME "$NODE_NAME" NODE_IP "$NODE_IP" \
     API_PORT "$API_PORT" CLUSTER_DOMAIN "$CLUSTER_DOMAIN" POD_CIDR "$POD_CIDR" SERVICE_CIDR "$SERVICE_CIDR" \
-    TRAEFIK_WEB_PORT "$TRAEFIK_WEB_PORT"
+    TRAEFIK_WEB_PORT "$TRAEFIK_WEB_PORT" CSI_DRIVER "$CSI_DRIVER" CSI_SOCKET "$CSI_SOCKET" CSI_STATE_DIR "$CSI_STATE_DIR"
   printf 'IMAGES=('; printf '%q ' "${IMAGE_ENTRIES[@]}"; printf ')\n'
 } >"$NODE_DIR/etc/node.env"
 
@@ -362,8 +427,14 @@ traefik_pings() { # 200 from /ping inside the node's namespace (bash's /dev/tcp:
 }
 wait_until "Traefik to answer its ping" traefik_pings
 "${KUBECTL[@]}" wait --for=condition=Accepted "gatewayclass/$GATEWAY_CLASS" --timeout="${WAIT_SECONDS}s" >/dev/null
+# The CSI driver is usable once the kubelet has registered it (the node's CSINode lists it) and
+# the provisioner has connected to it (its log names the driver, at --v=2).
+csi_registered() { [[ " $("${KUBECTL[@]}" get csinode "$NODE_NAME" -o jsonpath='{.spec.drivers[*].name}') " == *" $CSI_DRIVER "* ]]; }
+wait_until "the kubelet to register CSI driver $CSI_DRIVER" csi_registered
+wait_until "the CSI provisioner to reach the driver" grep -q "Detected CSI driver" "$NODE_DIR/logs/csi-provisioner.log"
 
 trap - ERR
 log "real node '$NODE_NAME' is Ready in $(( $(date +%s) - t0 ))s (netns $NETNS, node IP $NODE_IP, logs $NODE_DIR/logs)"
 log "  ingress: Traefik on http://$NODE_IP:$TRAEFIK_WEB_PORT, by the Host header (Ingress class $INGRESS_CLASS, GatewayClass $GATEWAY_CLASS)"
+log "  dynamic claims: CSI driver $CSI_DRIVER, with its provisioner and resizer (a volume grows when its pod restarts)"
 echo "$KUBECONFIG_PATH"
