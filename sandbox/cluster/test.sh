@@ -7,8 +7,9 @@
 #   2. engine: `pulumi up` of every stack with the engine built here (test/cluster/engine.spec.ts),
 #      then a class of three through `npm run classroom` (test/cluster/classroom.spec.ts), on
 #      kwok's fake nodes;
-#   3. real node: the dev stack's labs running on a kubelet + containerd node
-#      (test/cluster/node.spec.ts, node-classroom.spec.ts), then `npm run local` end to end
+#   3. real node: our CSI driver's tests (go test), then the dev stack's labs running on a kubelet
+#      + containerd node and the dynamic stack's claims grown there (test/cluster/node.spec.ts),
+#      the classroom (node-classroom.spec.ts), then `npm run local` end to end
 #      (test/cluster/local.spec.ts), then a check that teardown left the host as it was.
 #
 # Env: LABS_CLUSTER_NAME (default state-labs-suite), LABS_WAIT_SECONDS (per wait, default
@@ -87,6 +88,10 @@ built "the node's images" "$IMAGES_LOG"
 # The real node changes the host (a network namespace, cgroups, mounts in its own namespace,
 # kernel sysctls the kubelet sets); its teardown must undo all of it.
 before="$(bash "$NODE/host-state.sh")"
+# Our CSI driver's own tests first, as root: a real loop device, mount, growth and remount, in a
+# mount namespace of their own (the host check below covers what they could leave behind).
+(cd "$NODE/csi-loop" && GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-buildvcs=false go test ./...) ||
+  { echo "cluster: FAILED: the CSI driver's tests (sandbox/node/csi-loop: go test ./...)" >&2; exit 1; }
 export LABS_NODE_DATA="$ENGINE_DIR/node-data"
 (cd "$ROOT" && source sandbox/engine/env.sh "$ENGINE_DIR/node" && suite "$NODE/up.sh" test/cluster/node.spec.ts test/cluster/node-classroom.spec.ts)
 # npm run local as a newcomer runs it (it starts and removes its own cluster): up, the classroom

@@ -31,10 +31,21 @@ export function nodeImages(): NodeImages {
 /** The text of Pulumi.dev.yaml with the node's labs, images, data directory and name (every PV is pinned to it). */
 export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages(), node: string = nodeSettings().name): string {
     const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    Object.assign(doc.config, {
+    Object.assign(doc.config, nodeLabsConfig(images), { "state-labs:hostPathRoot": dataDir, "state-labs:hostPathNode": node });
+    return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
+}
+
+/** The text of Pulumi.dynamic.yaml with the node's labs and images, its claims made by the node's CSI driver (whose volumes grow). */
+export function nodeDynamicStackFile(images: NodeImages = nodeImages(), csiDriver: string = nodeSettings().csiDriver): string {
+    const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dynamic.yaml"), "utf8")) as { config: Record<string, unknown> };
+    Object.assign(doc.config, nodeLabsConfig(images), { "state-labs:storageProvisioner": csiDriver, "state-labs:storageAllowExpansion": true });
+    return `# The dynamic stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
+}
+
+/** What every stack on the node sets: the labs that run there and the images built here. */
+function nodeLabsConfig(images: NodeImages): Record<string, unknown> {
+    return {
         "state-labs:labs": NODE_LABS,
-        "state-labs:hostPathRoot": dataDir,
-        "state-labs:hostPathNode": node,
         "state-labs:postgresImage": images.postgres,
         "state-labs:volumePermissionsImage": images.busybox,
         "state-labs:todoAppImage": images.todo,
@@ -43,8 +54,7 @@ export function nodeStackFile(dataDir: string, images: NodeImages = nodeImages()
         // the node's Traefik serves the seed's Ingress and Gateway API: prove both
         "state-labs:todoExposure": "both",
         // movies is not among NODE_LABS (no MongoDB here): its catalog image is set where it runs
-    });
-    return `# The dev stack on the real node (sandbox/node/stack-file.ts); do not edit.\n${stringify(doc)}`;
+    };
 }
 
 /** The real node's ingress controller (Traefik), as the host reaches it. */
@@ -62,12 +72,12 @@ export interface NodeIngress {
 
 /** The real node of a cluster (default: LABS_CLUSTER_NAME, else sandbox/cluster/lib.sh's default) as
  *  sandbox/node/lib.sh itself names it and derives its addresses from the cluster's name. */
-export function nodeSettings(cluster: string = process.env.LABS_CLUSTER_NAME ?? "state-labs"): { name: string; ingress: NodeIngress } {
-    const script = 'die() { echo "$*" >&2; exit 1; }; CLUSTER_NAME="$1"; source "$2" && echo "$NODE_NAME $NODE_IP $TRAEFIK_WEB_PORT $INGRESS_CLASS $GATEWAY_CLASS"';
+export function nodeSettings(cluster: string = process.env.LABS_CLUSTER_NAME ?? "state-labs"): { name: string; csiDriver: string; ingress: NodeIngress } {
+    const script = 'die() { echo "$*" >&2; exit 1; }; CLUSTER_NAME="$1"; source "$2" && echo "$NODE_NAME $NODE_IP $TRAEFIK_WEB_PORT $INGRESS_CLASS $GATEWAY_CLASS $CSI_DRIVER"';
     const out = execFileSync("bash", ["-c", script, "bash", cluster, path.join(__dirname, "lib.sh")], { encoding: "utf8" });
-    const [name, nodeIp, port, ingressClass, gatewayClass] = out.trim().split(" ");
-    if (!name || !nodeIp || !port || !ingressClass || !gatewayClass) throw new Error(`sandbox/node/lib.sh gave no node settings for cluster ${cluster}: ${out}`);
-    return { name, ingress: { nodeIp, port: Number(port), url: `http://${nodeIp}:${port}`, ingressClass, gatewayClass } };
+    const [name, nodeIp, port, ingressClass, gatewayClass, csiDriver] = out.trim().split(" ");
+    if (!name || !nodeIp || !port || !ingressClass || !gatewayClass || !csiDriver) throw new Error(`sandbox/node/lib.sh gave no node settings for cluster ${cluster}: ${out}`);
+    return { name, csiDriver, ingress: { nodeIp, port: Number(port), url: `http://${nodeIp}:${port}`, ingressClass, gatewayClass } };
 }
 
 /** Where the real node serves Ingresses and HTTPRoutes (see nodeSettings). */

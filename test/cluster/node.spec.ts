@@ -10,7 +10,7 @@ import { EXERCISES } from "../../classroom/check";
 import { flatStudentConfig, readBase } from "../../classroom/class";
 import { operatorCluster, studentCluster } from "../../classroom/cluster";
 import { parseConfig } from "../../stacks/config";
-import { APP_IMAGE_UID, nodeImages, nodeStackFile } from "../../sandbox/node/stack-file";
+import { APP_IMAGE_UID, nodeDynamicStackFile, nodeImages, nodeSettings, nodeStackFile } from "../../sandbox/node/stack-file";
 import { Obj, PulumiRun, getJson, kubectl, ok, projectCopy, pulumiCli, requestAs, until } from "./kube";
 
 const STACK = "dev";
@@ -18,13 +18,15 @@ const PREFIX = "dev";
 const IMAGES = nodeImages();
 const DATA_ROOT = process.env.LABS_NODE_DATA ?? assert.fail("LABS_NODE_DATA (the hostPath root on the node) is not set");
 
-const NS = {
-    workshop: `${PREFIX}-kubernetes-ws-2`,
-    todoDb: `${PREFIX}-postgres`,
-    todoApp: `${PREFIX}-stateful-namespace`,
-    customer: `${PREFIX}-customer`,
-    ha: `${PREFIX}-postgres-ha`,
-};
+/** The labs' namespaces in a stack of this prefix. */
+const labNamespaces = (prefix: string) => ({
+    workshop: `${prefix}-kubernetes-ws-2`,
+    todoDb: `${prefix}-postgres`,
+    todoApp: `${prefix}-stateful-namespace`,
+    customer: `${prefix}-customer`,
+    ha: `${prefix}-postgres-ha`,
+});
+const NS = labNamespaces(PREFIX);
 
 /** Each database: where it runs, its user and database, and the Secret key of its password. */
 const DATABASES = [
@@ -102,8 +104,16 @@ async function deletePodAndWait(ns: string, pod: string): Promise<void> {
         return podReady(ns, pod);
     });
 }
-function allPods(): Obj[] {
-    return Object.values(NS).flatMap((ns) => getJson(["pods", "-n", ns]).items);
+function allPods(namespaces: Record<string, string> = NS): Obj[] {
+    return Object.values(namespaces).flatMap((ns) => getJson(["pods", "-n", ns]).items);
+}
+/** Waits until every pod of these namespaces but Jobs' is Ready. */
+async function everyPodReady(namespaces: Record<string, string>): Promise<void> {
+    await until("every pod Ready", () => {
+        const pods = allPods(namespaces).filter((p) => !p.metadata.ownerReferences?.some((o: Obj) => o.kind === "Job"));
+        const notReady = pods.filter((p) => podReady(p.metadata.namespace, p.metadata.name) !== true);
+        return pods.length > 0 && notReady.length === 0 ? true : notReady.map((p) => `${p.metadata.name}:${p.status.phase}`).join(",");
+    });
 }
 /** The node's memory as its cgroup counts it (components, shims and every container). */
 function nodeMemory(): string {
@@ -163,11 +173,7 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
         must("stack", "init", "--secrets-provider", "passphrase");
         const t0 = Date.now();
         up("dev from empty, real node");
-        await until("every pod Ready", () => {
-            const pods = allPods().filter((p) => !p.metadata.ownerReferences?.some((o: Obj) => o.kind === "Job"));
-            const notReady = pods.filter((p) => podReady(p.metadata.namespace, p.metadata.name) !== true);
-            return pods.length > 0 && notReady.length === 0 ? true : notReady.map((p) => `${p.metadata.name}:${p.status.phase}`).join(",");
-        });
+        await everyPodReady(NS);
         figures.push(`pulumi up from empty to every real pod Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         figures.push(`memory of the node with workshop, todo, customer and postgres-ha running (both backends too): ${nodeMemory()}`);
     });
@@ -525,6 +531,115 @@ describe("real node: the dev stack's labs running on kubelet + containerd + runc
 
     after(() => {
         pulumiCli(WORK, STACK, "destroy", "--yes", "--skip-preview");
-        for (const f of figures) console.log(`    figure: ${f}`);
+        for (const f of figures.splice(0)) console.log(`    figure: ${f}`);
+    });
+});
+
+describe("real node: every lab on dynamic claims of the node's CSI driver, grown in place", function () {
+    this.timeout(30 * 60 * 1000);
+    const DYN = "dynamic"; // the stack and its prefix (Pulumi.dynamic.yaml)
+    const DNS = labNamespaces(DYN);
+    const { name: NODE, csiDriver: CSI_DRIVER } = nodeSettings();
+    fs.writeFileSync(path.join(WORK, `Pulumi.${DYN}.yaml`), nodeDynamicStackFile(IMAGES, CSI_DRIVER));
+    const dyn = (...args: string[]): PulumiRun => {
+        const r = pulumiCli(WORK, DYN, ...args);
+        assert.strictEqual(r.code, 0, `pulumi ${args.join(" ")} --stack ${DYN} failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+        return r;
+    };
+    const claim = (ns: string, name: string) => getJson(["pvc", name, "-n", ns]);
+    const resizePending = (c: Obj) => (c.status.conditions ?? []).some((x: Obj) => x.type === "FileSystemResizePending" && x.status === "True");
+    /** Bytes of the file system under PGDATA's mount, as the database's container sees it. */
+    const dfBytes = (ns: string, pod: string) => Number(exec(ns, pod, "postgres", ["df", "-B1", "--output=size", "/var/lib/postgresql/data"]).out.split("\n").pop());
+    const GiB = 2 ** 30;
+
+    /** Grows `name` in `ns` (by `grow`), restarts `pod` once the claim waits for it, and checks size and row; the seconds from the request to the size in the pod. */
+    async function growAndRestart(ns: string, name: string, pod: string, db: { user: string; db: string }, grow: () => void): Promise<number> {
+        const q = (s: string) => sql(ns, pod, db.user, db.db, s);
+        q("CREATE TABLE IF NOT EXISTS grown (t text); INSERT INTO grown VALUES ('written before the growth')");
+        const before = claim(ns, name);
+        assert.strictEqual(before.status.capacity.storage, "1Gi");
+        const sizeBefore = dfBytes(ns, pod);
+        assert.ok(sizeBefore > 0.85 * GiB && sizeBefore <= GiB, `${ns}/${pod} sees ${sizeBefore} bytes before`);
+        const t0 = Date.now();
+        grow();
+        // ext4 cannot grow mounted on this machine kind: the claim waits for the pod's restart
+        await until(`${name} FileSystemResizePending`, () => (resizePending(claim(ns, name)) ? true : JSON.stringify(claim(ns, name).status)));
+        assert.strictEqual(getJson(["pv", before.spec.volumeName]).spec.capacity.storage, "2Gi", "the volume grew first");
+        assert.strictEqual(dfBytes(ns, pod), sizeBefore, "the mounted file system keeps its size until the restart");
+        await deletePodAndWait(ns, pod);
+        await until(`${name} at 2Gi`, () => {
+            const c = claim(ns, name);
+            return c.status.capacity.storage === "2Gi" && !resizePending(c) ? true : JSON.stringify(c.status);
+        });
+        const sizeAfter = dfBytes(ns, pod);
+        const seconds = (Date.now() - t0) / 1000;
+        assert.ok(sizeAfter > 1.8 * GiB && sizeAfter <= 2 * GiB, `${ns}/${pod} sees ${sizeAfter} bytes after`);
+        assert.strictEqual(q("SELECT t FROM grown"), "written before the growth");
+        const after = claim(ns, name);
+        assert.deepStrictEqual([after.metadata.uid, after.spec.volumeName], [before.metadata.uid, before.spec.volumeName], "the same claim on the same volume");
+        return seconds;
+    }
+
+    before(async () => {
+        dyn("stack", "init", "--secrets-provider", "passphrase");
+        const r = dyn("up", "--yes", "--skip-preview");
+        figures.push(`pulumi up dynamic from empty, real node: ${r.seconds.toFixed(1)} s`);
+        await everyPodReady(DNS);
+    });
+
+    it("makes every claim, the seeds' names included, through the stack's class: Bound to a volume of the CSI driver, Retain, on this node, every pod Ready", () => {
+        const claims = Object.values(DNS).flatMap((ns) => getJson(["pvc", "-n", ns]).items);
+        const claimNames = claims.map((c: Obj) => c.metadata.name);
+        for (const seedName of ["db-data", "postgres-pvc", "pg-pv-claim"]) assert.ok(claimNames.includes(seedName), `${seedName} in ${claimNames.join(",")}`);
+        assert.strictEqual(claims.length, 6, claimNames.join(","));
+        const cls = getJson(["storageclass", `${DYN}-labs-dynamic`]);
+        assert.deepStrictEqual([cls.provisioner, cls.reclaimPolicy, cls.allowVolumeExpansion, cls.volumeBindingMode], [CSI_DRIVER, "Retain", true, "WaitForFirstConsumer"]);
+        for (const c of claims) {
+            assert.deepStrictEqual([c.status.phase, c.spec.storageClassName], ["Bound", cls.metadata.name], c.metadata.name);
+            const pv = getJson(["pv", c.spec.volumeName]);
+            assert.strictEqual(pv.spec.csi.driver, CSI_DRIVER, c.metadata.name);
+            assert.strictEqual(pv.spec.persistentVolumeReclaimPolicy, "Retain", c.metadata.name);
+            const where = pv.spec.nodeAffinity.required.nodeSelectorTerms.flatMap((t: Obj) => t.matchExpressions.flatMap((e: Obj) => e.values));
+            assert.deepStrictEqual(where, [NODE], `${c.metadata.name}: its volume is a file on ${NODE}`);
+        }
+        assert.strictEqual(allPods(DNS).filter((p) => p.spec.nodeName === NODE).length, allPods(DNS).length);
+    });
+
+    it("grows workshop's claim when workshopDbSize is raised: pulumi up replaces nothing, and after db-0 restarts df shows the new size and the row is there", async () => {
+        const sts = getJson(["statefulset", "db", "-n", DNS.workshop]).metadata.uid;
+        dyn("config", "set", "state-labs:workshopDbSize", "2Gi");
+        const steps: { op: string; urn: string }[] = JSON.parse(dyn("preview", "--json").stdout).steps ?? [];
+        const changes = steps.filter((x) => x.op !== "same").map((x) => `${x.op} ${x.urn.split("::").slice(2).join("::")}`);
+        assert.ok(changes.length > 0 && changes.every((c) => /^update .*PersistentVolumeClaimPatch::/.test(c)), changes.join("\n"));
+        let warned = "";
+        const seconds = await growAndRestart(DNS.workshop, "db-data", "db-0", { user: "postgres", db: "postgres" }, () => {
+            const r = dyn("up", "--yes", "--skip-preview");
+            warned = r.stdout + r.stderr;
+        });
+        assert.match(warned, /grown in place .*FileSystemResizePending/s, "up says what Kubernetes waits for");
+        assert.strictEqual(getJson(["statefulset", "db", "-n", DNS.workshop]).metadata.uid, sts, "the StatefulSet is not replaced");
+        figures.push(`dynamic claim grown through workshopDbSize 1Gi -> 2Gi, from pulumi up to the new size in the restarted pod: ${seconds.toFixed(1)} s`);
+    });
+
+    it("grows todo's claim edited by hand, as the seed does, and the next pulumi preview changes nothing", async () => {
+        const seconds = await growAndRestart(DNS.todoDb, "postgres-pvc", "postgres-0", { user: "todo", db: "todo" }, () =>
+            ok(["patch", "pvc", "postgres-pvc", "-n", DNS.todoDb, "-p", JSON.stringify({ spec: { resources: { requests: { storage: "2Gi" } } } })]),
+        );
+        figures.push(`dynamic claim grown by kubectl patch 1Gi -> 2Gi, to the new size in the restarted pod: ${seconds.toFixed(1)} s`);
+        dyn("preview", "--expect-no-changes");
+    });
+
+    it("destroys the grown stack and keeps every claim Bound to its volume, grown ones at their new size (keepDataOnDestroy)", () => {
+        const claims = () => Object.values(DNS).flatMap((ns) => getJson(["pvc", "-n", ns]).items);
+        const before = claims().map((c: Obj) => `${c.metadata.namespace}/${c.metadata.name} ${c.spec.volumeName} ${c.status.capacity.storage}`);
+        dyn("destroy", "--yes", "--skip-preview");
+        const after = claims().map((c: Obj) => `${c.metadata.namespace}/${c.metadata.name} ${c.spec.volumeName} ${c.status.capacity.storage}`);
+        assert.deepStrictEqual(after, before);
+        assert.ok(after.some((c) => c.startsWith(`${DNS.workshop}/db-data `) && c.endsWith(" 2Gi")), after.join("\n"));
+        assert.ok(claims().every((c: Obj) => c.status.phase === "Bound"));
+    });
+
+    after(() => {
+        for (const f of figures.splice(0)) console.log(`    figure: ${f}`);
     });
 });
