@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { PROJECT, parseConfig } from "../stacks/config";
+import { processRunning } from "./preflight";
 import { Progress } from "./progress";
 import { Student, stackName } from "./roster";
 
@@ -157,13 +158,7 @@ export function staleLockPid(message: string, hostname = os.hostname()): number 
     const owners = [...message.matchAll(/created by \S+@(\S+) \(pid (\d+)\)/g)];
     if (owners.length === 0) return undefined;
     for (const [, host, pid] of owners) {
-        if (host !== hostname) return undefined;
-        try {
-            process.kill(Number(pid), 0);
-            return undefined; // still running
-        } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== "ESRCH") return undefined;
-        }
+        if (host !== hostname || processRunning(Number(pid))) return undefined;
     }
     return Number(owners[0][2]);
 }

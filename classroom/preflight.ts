@@ -159,12 +159,24 @@ interface LockFile {
     timestamp?: string;
 }
 
-function running(pid: number): boolean {
+/**
+ * Whether a process of this host still runs. A zombie does not: a run killed with its parent
+ * stays one until init reaps it, which can take seconds on a busy machine, and it holds no lock
+ * (found when the cluster suite resumed a killed classroom run during a cold build).
+ */
+export function processRunning(pid: number): boolean {
     try {
         process.kill(pid, 0);
-        return true;
     } catch (e) {
         return (e as NodeJS.ErrnoException).code !== "ESRCH";
+    }
+    if (!fs.existsSync("/proc/self/stat")) return true; // no /proc (not Linux): the signal's answer stands
+    try {
+        // /proc/<pid>/stat: "pid (comm) state ...", comm may hold spaces and parentheses
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z";
+    } catch {
+        return false; // gone since the signal
     }
 }
 
@@ -192,7 +204,7 @@ export function requireUnlocked(backend: string, stacks: string[], project: stri
             continue;
         }
         const here = lock.hostname === os.hostname();
-        if (here && typeof lock.pid === "number" && !running(lock.pid)) continue;
+        if (here && typeof lock.pid === "number" && !processRunning(lock.pid)) continue;
         throw new PreflightError(
             [
                 `stack ${stack} is locked by another run: ${lock.username ?? "?"}@${lock.hostname ?? "?"} (pid ${lock.pid ?? "?"}) since ${lock.timestamp ?? "?"}.`,

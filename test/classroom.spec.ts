@@ -9,6 +9,7 @@ import * as path from "path";
 import { ClassError, readBase, repairFileBackend, reservedIds, staleLockPid, validateClass } from "../classroom/class";
 import { main } from "../classroom/cli";
 import { EXIT, table } from "../classroom/common";
+import { processRunning } from "../classroom/preflight";
 import { RosterError, readRoster } from "../classroom/roster";
 import { REPO_ROOT } from "../tools/mock-runtime";
 
@@ -174,6 +175,22 @@ describe("classroom: resuming after a killed run", () => {
         const pid = child.pid!;
         await new Promise((ok) => child.on("exit", ok));
         assert.strictEqual(staleLockPid(locked(os.hostname(), pid)), pid);
+    });
+
+    it("treats the lock of a zombie (killed, its parent gone, not yet reaped) as stale", async () => {
+        // sh starts `true` in the background, then becomes `sleep`, which never reaps it: a zombie for 5 s
+        const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+        try {
+            const zombie = Number(await new Promise<string>((ok) => parent.stdout.once("data", (d) => ok(String(d)))));
+            const state = () => fs.readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
+            for (let i = 0; i < 60 && state() !== "Z"; i++) await new Promise((ok) => setTimeout(ok, 50));
+            assert.strictEqual(state(), "Z", "a zombie within 3 s");
+            assert.strictEqual(processRunning(zombie), false);
+            assert.strictEqual(staleLockPid(locked(os.hostname(), zombie)), zombie);
+            assert.strictEqual(processRunning(parent.pid!), true, "its parent runs");
+        } finally {
+            parent.kill("SIGKILL");
+        }
     });
 
     it("leaves alone a lock whose process still runs, or that another host holds", () => {
