@@ -36,7 +36,18 @@ ENGINE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/state-labs-engine.XXXXXX")"
 IMAGES_LOG="$ENGINE_DIR/images.log"
 (renice -n 15 -p "$BASHPID" >/dev/null && "$NODE/images.sh") >"$IMAGES_LOG" 2>&1 &
 images_build=$!
-trap 'kill "$images_build" 2>/dev/null || true' EXIT
+# A background build and everything it started (go, its compilers): killing the subshell alone
+# left them building after a failed suite. The tree is listed first, then signalled.
+kill_tree() {
+  local -a pids=("$@")
+  local i=0
+  while ((i < ${#pids[@]})); do
+    mapfile -t -O "${#pids[@]}" pids < <(pgrep -P "${pids[i]}" || true)
+    i=$((i + 1))
+  done
+  kill "${pids[@]}" 2>/dev/null || true
+}
+trap 'kill_tree "$images_build"' EXIT
 "$HERE/toolchain.sh"
 echo "cluster: control plane ready in $(($(date +%s) - t0)) s"
 # The engine, then the real node's binaries (one toolchain lock: one build at a time).
@@ -46,7 +57,7 @@ NODE_BUILD_LOG="$ENGINE_DIR/node-build.log"
  "$ROOT/sandbox/engine/toolchain.sh" >"$ENGINE_BUILD_LOG" 2>&1; echo $? >"$ENGINE_DIR/engine-build.rc"
  [[ "$(cat "$ENGINE_DIR/engine-build.rc")" == 0 ]] && "$NODE/toolchain.sh" >"$NODE_BUILD_LOG" 2>&1) &
 go_build=$!
-trap 'kill "$images_build" "$go_build" 2>/dev/null || true; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
+trap 'kill_tree "$images_build" "$go_build"; "$NODE/down.sh" >/dev/null 2>&1 || true; rm -rf "$ENGINE_DIR"' EXIT
 # The control plane's toolchain is checked above; up.sh need not wait for the lock the builds hold.
 export LABS_CLUSTER_TOOLCHAIN_READY=1
 
