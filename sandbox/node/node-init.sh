@@ -3,7 +3,8 @@
 # a private mount namespace (nsenter --net + unshare --mount), already in the node's cgroup.
 # It gives the node its own /run, /var/lib, /var/log and resolver, starts containerd, imports
 # the images built here, then the kubelet, kube-proxy, CoreDNS, Traefik, the CSI driver with its
-# two sidecars and the relay to the API server, and stays to report any of them that exits. Everything it starts is stopped by down.sh.
+# two sidecars and the relay to the API server, and stays to report any of them that exits.
+# Everything it starts is stopped by down.sh.
 #
 # Args: the environment file written by up.sh (paths, addresses, ports).
 set -Eeuo pipefail
