@@ -54,6 +54,12 @@ componentsPatches:
       - {key: kubelet-client-certificate, value: "$KWOK_CLUSTER_DIR/pki/admin.crt"}
       - {key: kubelet-client-key, value: "$KWOK_CLUSTER_DIR/pki/admin.key"}
       - {key: kubelet-preferred-address-types, value: "InternalIP,Hostname"}
+  # The quota controller recounts a namespace when its quota changes, from a pod cache that
+  # may lag on a busy machine, and can so undo the count admission just added; it recounts all
+  # at this period (default 5m), so a test waiting for the count would time out first.
+  - name: kube-controller-manager
+    extraArgs:
+      - {key: resource-quota-sync-period, value: "30s"}
   - name: kwok-controller
     extraArgs:
       - {key: manage-all-nodes, value: "false"}
