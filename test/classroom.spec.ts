@@ -178,8 +178,9 @@ describe("classroom: resuming after a killed run", () => {
     });
 
     it("treats the lock of a zombie (killed, its parent gone, not yet reaped) as stale", async () => {
-        // sh starts `true` in the background, then becomes `sleep`, which never reaps it: a zombie for 5 s
-        const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+        // sh starts a short sleep in the background, then becomes a long one, which never reaps
+        // it: a zombie once it ends (it outlives the exec, so sh cannot reap it first)
+        const parent = spawn("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
         try {
             const zombie = Number(await new Promise<string>((ok) => parent.stdout.once("data", (d) => ok(String(d)))));
             const state = () => fs.readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
